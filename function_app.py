@@ -1,0 +1,9 @@
+"""The referral leads service: Azure Functions app (Python v2 programming model)."""
+
+import azure.functions as func
+
+from functions import http_api, intake, operations, pipeline, timers
+
+app = func.FunctionApp()
+for blueprint in (operations.bp, intake.bp, http_api.bp, pipeline.bp, timers.bp):
+    app.register_functions(blueprint)

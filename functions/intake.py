@@ -1,0 +1,38 @@
+"""Lead intake triggers (contract §3): the two queues and the marketplace's HTTP endpoint."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import azure.functions as func
+
+from shared.adapters.http import api_endpoint, json_response, read_json_object
+from shared.adapters.storage_clients import MARKETPLACE_LEADS_QUEUE, REFERRALS_QUEUE
+from shared.services import intake
+from shared.services.container import services
+from shared.services.queue_stage import run_stage
+
+bp = func.Blueprint()
+log = logging.getLogger(__name__)
+
+
+@bp.function_name("ingest_marketplace_lead")
+@bp.queue_trigger(arg_name="msg", queue_name=MARKETPLACE_LEADS_QUEUE, connection="AzureWebJobsStorage")
+def ingest_marketplace_lead(msg: func.QueueMessage) -> None:
+    run_stage(MARKETPLACE_LEADS_QUEUE, msg, lambda body: intake.ingest(services(), body, intake.MARKETPLACE))
+
+
+@bp.function_name("ingest_referral")
+@bp.queue_trigger(arg_name="msg", queue_name=REFERRALS_QUEUE, connection="AzureWebJobsStorage")
+def ingest_referral(msg: func.QueueMessage) -> None:
+    run_stage(REFERRALS_QUEUE, msg, lambda body: intake.ingest(services(), body, intake.REFERRAL))
+
+
+@bp.function_name("post_marketplace_lead")
+@bp.route(route="marketplace/leads", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@api_endpoint("post_marketplace_lead")
+def post_marketplace_lead(req: func.HttpRequest) -> func.HttpResponse:
+    body = read_json_object(req)
+    services().queues.send_text(MARKETPLACE_LEADS_QUEUE, json.dumps(body, ensure_ascii=False))
+    return json_response(202, {"status": "accepted"})

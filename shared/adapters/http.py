@@ -1,0 +1,142 @@
+"""The HTTP edge: request bodies, the error envelope, and one log record per request."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+import azure.functions as func
+from azure.core.exceptions import AzureError
+from pydantic import BaseModel, ValidationError
+
+from shared.domain.errors import FieldError, ServiceError, bad_request
+
+log = logging.getLogger("leads.http")
+
+MAX_BODY_BYTES = 64 * 1024
+# Fields the handler learns (the partner) for the request's one log record.
+_log_fields: ContextVar[dict[str, Any] | None] = ContextVar("log_fields", default=None)
+
+
+def log_with(**fields: Any) -> None:
+    current = _log_fields.get()
+    if current is not None:
+        current.update(fields)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> func.HttpResponse:
+    return func.HttpResponse(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status_code=status,
+        headers=headers or {},
+        mimetype="application/json",
+        charset="utf-8",
+    )
+
+
+def error_response(error: ServiceError) -> func.HttpResponse:
+    envelope: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.details:
+        envelope["details"] = [{"field": d.field, "message": d.message} for d in error.details]
+    return json_response(error.status, {"error": envelope})
+
+
+def read_json_object(req: func.HttpRequest) -> dict[str, Any]:
+    """The request's JSON object body, or 413 / 415 / 400 as the contract says."""
+    body = req.get_body() or b""
+    if len(body) > MAX_BODY_BYTES:
+        raise ServiceError(413, "PayloadTooLarge", f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+    content_type = (req.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if body.strip() and content_type != "application/json" and not content_type.endswith("+json"):
+        raise ServiceError(415, "UnsupportedMediaType", "Send the body as application/json.")
+    if not body.strip():
+        raise bad_request([FieldError("body", "a JSON object is required")])
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise bad_request(
+            [FieldError("body", f"is not valid JSON: {error}")], "The body is not valid JSON."
+        ) from None
+    if not isinstance(parsed, dict):
+        raise bad_request([FieldError("body", "must be a JSON object")])
+    return parsed
+
+
+def _field_name(error: dict[str, Any]) -> tuple[str, str]:
+    location = [str(part) for part in error["loc"]]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not location and ": " in message:
+        # Model-level rules name their field as "field: message".
+        field, message = message.split(": ", 1)
+        return field, message
+    if error["type"] == "extra_forbidden":
+        message = "is not a known field"
+    return ".".join(location) or "body", message
+
+
+def field_errors(error: ValidationError) -> list[FieldError]:
+    """One entry per bad field, named as the client sent it."""
+    seen: dict[str, FieldError] = {}
+    for item in error.errors(include_url=False):
+        name, message = _field_name(item)
+        seen.setdefault(name, FieldError(name, message))
+    return list(seen.values())
+
+
+def parse_body(req: func.HttpRequest, model: type[Model]) -> Model:
+    body = read_json_object(req)
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        raise bad_request(field_errors(error)) from None
+
+
+Handler = Callable[[func.HttpRequest], func.HttpResponse]
+
+
+def api_endpoint(name: str) -> Callable[[Handler], Handler]:
+    """Turns ServiceErrors into the error envelope and logs one record per request."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def wrapper(req: func.HttpRequest) -> func.HttpResponse:
+            started = time.perf_counter()
+            context: dict[str, Any] = {}
+            token = _log_fields.set(context)
+            try:
+                response = handler(req)
+            except ServiceError as error:
+                response = error_response(error)
+            except AzureError:
+                log.exception("storage failed in %s", name)
+                response = json_response(
+                    503,
+                    {"error": {"code": "ServiceUnavailable", "message": "Storage is not answering; retry."}},
+                )
+            except Exception:
+                log.exception("unhandled error in %s", name)
+                response = json_response(
+                    500, {"error": {"code": "InternalError", "message": "Unexpected error."}}
+                )
+            context.update(
+                endpoint=name,
+                method=req.method,
+                status=response.status_code,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+                lead_id=req.route_params.get("id"),
+            )
+            _log_fields.reset(token)
+            log.info("request %s", json.dumps(context, default=str), extra={"fields": context})
+            return response
+
+        return wrapper
+
+    return decorate

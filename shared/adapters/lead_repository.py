@@ -1,0 +1,308 @@
+"""Leads in Azure Table Storage, one partition per partner.
+
+Rows of the `Leads` table, PartitionKey = partner id:
+- `lead|<leadId>`   the lead: its JSON in `Data*` columns, plus indexed columns for filters;
+- `key|<key>`       the idempotency key of an inbound message, written with the lead it made;
+- `hist|<leadId>|<seq>` audit entries, written with the change they record;
+- `out|<eventId>`   events waiting to be published (a transactional outbox);
+- `fav|<userId>|<leadId>` a user's favorites.
+
+Every query names the partition and is built with parameter substitution.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.data.tables import TableClient, TableTransactionError, UpdateMode
+
+from shared.domain.enums import EventType, HistoryAction, Status
+from shared.domain.lead import Lead
+from shared.domain.lead_ids import id_bound
+from shared.domain.lead_query import LeadQuery
+from shared.domain.lifecycle import Change, HistoryEntry, LeadEvent
+
+LEAD_PREFIX = "lead|"
+# Table Storage holds at most 32K UTF-16 characters in one string property.
+_CHUNK = 30_000
+_MAX_CHUNKS = 30
+_SAFE_USER = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+# Leads fetched per `RowKey eq ... or ...` query when reading a known set.
+_IDS_PER_QUERY = 20
+
+
+class ConcurrentUpdate(Exception):
+    """The lead changed since it was read (storage answered 412)."""
+
+
+class DuplicateLead(Exception):
+    def __init__(self, lead_id: str) -> None:
+        super().__init__(lead_id)
+        self.lead_id = lead_id
+
+
+@dataclass(frozen=True)
+class StoredLead:
+    lead: Lead
+    etag: str
+    columns: dict[str, str | None]
+
+
+def lead_row_key(lead_id: str) -> str:
+    return LEAD_PREFIX + lead_id
+
+
+def _user_key(user_id: str) -> str:
+    return user_id if _SAFE_USER.match(user_id) else "h-" + hashlib.sha256(user_id.encode()).hexdigest()
+
+
+def index_columns(lead: Lead) -> dict[str, str | None]:
+    """The lead's values that list filters match on, stored as plain columns."""
+    return {
+        "Qualification": lead.qualification.value,
+        "LeadType": lead.lead_type.value,
+        "LeadSource": lead.lead_source.value if lead.lead_source else None,
+        "CallToAction": lead.call_to_action.value if lead.call_to_action else None,
+        "Country": lead.customer.country,
+        "Quality": lead.quality.value if lead.quality else None,
+        "Stage": lead.stage.value,
+        "Status": lead.status.value if lead.status else None,
+        "EmailValidity": lead.email_validity.value if lead.email_validity else None,
+        "PhoneValidity": lead.phone_validity.value if lead.phone_validity else None,
+    }
+
+
+def _lead_entity(lead: Lead) -> dict[str, Any]:
+    data = lead.model_dump_json(by_alias=True)
+    chunks = [data[i : i + _CHUNK] for i in range(0, len(data), _CHUNK)]
+    if len(chunks) > _MAX_CHUNKS:
+        raise ValueError("lead is too large to store")
+    entity: dict[str, Any] = {
+        "PartitionKey": lead.partner_id,
+        "RowKey": lead_row_key(lead.id),
+        "Chunks": len(chunks),
+        **{f"Data{i}": chunk for i, chunk in enumerate(chunks)},
+    }
+    entity.update({name: value for name, value in index_columns(lead).items() if value is not None})
+    return entity
+
+
+def _lead_from_entity(entity: dict[str, Any]) -> StoredLead:
+    data = "".join(entity[f"Data{i}"] for i in range(int(entity["Chunks"])))
+    lead = Lead.model_validate_json(data)
+    etag = entity.metadata["etag"]
+    columns = {name: entity.get(name) for name in index_columns(lead)}
+    return StoredLead(lead, etag, columns)
+
+
+def _history_entity(partner_id: str, lead_id: str, entry: HistoryEntry) -> dict[str, Any]:
+    return {
+        "PartitionKey": partner_id,
+        "RowKey": f"hist|{lead_id}|{entry.sequence:05d}",
+        "At": entry.at,
+        "Actor": entry.actor,
+        "Action": entry.action.value,
+        "FromStatus": entry.from_status.value if entry.from_status else None,
+        "ToStatus": entry.to_status.value if entry.to_status else None,
+        "Details": json.dumps(entry.details, ensure_ascii=False),
+    }
+
+
+def _history_from_entity(entity: dict[str, Any]) -> HistoryEntry:
+    return HistoryEntry(
+        sequence=int(entity["RowKey"].rsplit("|", 1)[1]),
+        at=entity["At"],
+        actor=entity["Actor"],
+        action=HistoryAction(entity["Action"]),
+        from_status=Status(entity["FromStatus"]) if entity.get("FromStatus") else None,
+        to_status=Status(entity["ToStatus"]) if entity.get("ToStatus") else None,
+        details=json.loads(entity.get("Details") or "{}"),
+    )
+
+
+def _event_entity(event: LeadEvent) -> dict[str, Any]:
+    return {
+        "PartitionKey": event.partner_id,
+        "RowKey": f"out|{event.event_id}",
+        "Event": json.dumps(event.to_message()),
+    }
+
+
+def _change_operations(change: Change) -> list[tuple[str, dict[str, Any]]]:
+    lead = change.lead
+    operations: list[tuple[str, dict[str, Any]]] = [
+        ("create", _history_entity(lead.partner_id, lead.id, change.history))
+    ]
+    if change.event is not None:
+        operations.append(("create", _event_entity(change.event)))
+    return operations
+
+
+def _is_conflict(error: TableTransactionError | HttpResponseError) -> bool:
+    return getattr(error, "status_code", None) in (409, 412) or getattr(error, "error_code", None) in (
+        "EntityAlreadyExists",
+        "UpdateConditionNotSatisfied",
+        "ConditionNotMet",
+    )
+
+
+def _filter(conditions: Iterable[str]) -> str:
+    return " and ".join(conditions)
+
+
+class LeadRepository:
+    def __init__(self, table: TableClient) -> None:
+        self._table = table
+
+    # -- single leads -------------------------------------------------------
+
+    def create(self, change: Change, idempotency_key: str) -> None:
+        """Store a new lead with its key, first history entry and event, atomically.
+
+        Raises DuplicateLead with the existing lead's id when the key was seen before.
+        """
+        lead = change.lead
+        key_entity = {"PartitionKey": lead.partner_id, "RowKey": f"key|{idempotency_key}", "LeadId": lead.id}
+        operations = [("create", key_entity), ("create", _lead_entity(lead)), *_change_operations(change)]
+        try:
+            self._table.submit_transaction(operations)
+        except (TableTransactionError, ResourceExistsError) as error:
+            if not _is_conflict(error):
+                raise
+            existing = self.lead_id_for_key(lead.partner_id, idempotency_key)
+            if existing is None:
+                raise
+            raise DuplicateLead(existing) from None
+
+    def lead_id_for_key(self, partner_id: str, idempotency_key: str) -> str | None:
+        try:
+            entity = self._table.get_entity(partner_id, f"key|{idempotency_key}")
+        except ResourceNotFoundError:
+            return None
+        return entity["LeadId"]
+
+    def get(self, partner_id: str, lead_id: str) -> StoredLead | None:
+        try:
+            return _lead_from_entity(self._table.get_entity(partner_id, lead_row_key(lead_id)))
+        except ResourceNotFoundError:
+            return None
+
+    def save(self, change: Change, etag: str) -> str:
+        """Write a change if the lead is unchanged since `etag`; returns the new ETag."""
+        lead = change.lead
+        update = (
+            "update",
+            _lead_entity(lead),
+            {"mode": UpdateMode.REPLACE, "etag": etag, "match_condition": MatchConditions.IfNotModified},
+        )
+        try:
+            results = self._table.submit_transaction([update, *_change_operations(change)])
+        except (TableTransactionError, HttpResponseError) as error:
+            if _is_conflict(error):
+                raise ConcurrentUpdate(lead.id) from None
+            raise
+        return results[0]["etag"]
+
+    def history(self, partner_id: str, lead_id: str) -> list[HistoryEntry]:
+        rows = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+            parameters={"pk": partner_id, "lo": f"hist|{lead_id}|", "hi": f"hist|{lead_id}}}"},
+        )
+        return [_history_from_entity(row) for row in rows]
+
+    # -- the list -----------------------------------------------------------
+
+    def query(
+        self, partner_id: str, query: LeadQuery, *, after: str | None = None, page_size: int = 1000
+    ) -> Iterator[StoredLead]:
+        """Leads of one partner matching `query`, newest first, after lead id `after`."""
+        conditions = ["PartitionKey eq @pk", "RowKey gt @lo", "RowKey lt @hi"]
+        parameters: dict[str, Any] = {"pk": partner_id, "lo": LEAD_PREFIX, "hi": "lead}"}
+        if query.created_to is not None:
+            parameters["lo"] = LEAD_PREFIX + id_bound(query.created_to)
+        if after is not None:
+            parameters["lo"] = max(parameters["lo"], lead_row_key(after))
+        if query.created_from is not None:
+            parameters["hi"] = LEAD_PREFIX + id_bound(query.created_from)
+        for column_index, (column, values) in enumerate(sorted(query.column_filters().items())):
+            alternatives = []
+            for value_index, value in enumerate(sorted(values)):
+                name = f"c{column_index}v{value_index}"
+                parameters[name] = value
+                alternatives.append(f"{column} eq @{name}")
+            conditions.append("(" + " or ".join(alternatives) + ")")
+        rows = self._table.query_entities(
+            _filter(conditions), parameters=parameters, results_per_page=page_size
+        )
+        for row in rows:
+            stored = _lead_from_entity(row)
+            if query.matches(stored.lead, stored.columns):
+                yield stored
+
+    def get_many(self, partner_id: str, lead_ids: list[str]) -> Iterator[StoredLead]:
+        """The stored leads among `lead_ids`, in id order (newest first)."""
+        ordered = sorted(set(lead_ids))
+        for start in range(0, len(ordered), _IDS_PER_QUERY):
+            batch = ordered[start : start + _IDS_PER_QUERY]
+            parameters: dict[str, Any] = {"pk": partner_id}
+            alternatives = []
+            for index, lead_id in enumerate(batch):
+                parameters[f"r{index}"] = lead_row_key(lead_id)
+                alternatives.append(f"RowKey eq @r{index}")
+            rows = self._table.query_entities(
+                f"PartitionKey eq @pk and ({' or '.join(alternatives)})", parameters=parameters
+            )
+            found = sorted((_lead_from_entity(row) for row in rows), key=lambda stored: stored.lead.id)
+            yield from found
+
+    # -- favorites ----------------------------------------------------------
+
+    def set_favorite(self, partner_id: str, user_id: str, lead_id: str, at: datetime) -> None:
+        self._table.upsert_entity(
+            {"PartitionKey": partner_id, "RowKey": f"fav|{_user_key(user_id)}|{lead_id}", "At": at},
+            mode=UpdateMode.REPLACE,
+        )
+
+    def remove_favorite(self, partner_id: str, user_id: str, lead_id: str) -> None:
+        self._table.delete_entity(partner_id, f"fav|{_user_key(user_id)}|{lead_id}")
+
+    def favorite_ids(self, partner_id: str, user_id: str) -> set[str]:
+        prefix = f"fav|{_user_key(user_id)}|"
+        rows = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey gt @lo and RowKey lt @hi",
+            parameters={"pk": partner_id, "lo": prefix, "hi": prefix[:-1] + "}"},
+            select=["RowKey"],
+        )
+        return {row["RowKey"][len(prefix) :] for row in rows}
+
+    def is_favorite(self, partner_id: str, user_id: str, lead_id: str) -> bool:
+        try:
+            self._table.get_entity(partner_id, f"fav|{_user_key(user_id)}|{lead_id}", select=["RowKey"])
+        except ResourceNotFoundError:
+            return False
+        return True
+
+    # -- the event outbox ---------------------------------------------------
+
+    def pending_events(self, partner_id: str, lead_id: str | None = None) -> list[dict[str, Any]]:
+        prefix = f"out|{lead_id}-" if lead_id else "out|"
+        rows = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+            parameters={"pk": partner_id, "lo": prefix, "hi": prefix[:-1] + chr(ord(prefix[-1]) + 1)},
+        )
+        return [{"row_key": row["RowKey"], "message": row["Event"]} for row in rows]
+
+    def delete_event(self, partner_id: str, row_key: str) -> None:
+        self._table.delete_entity(partner_id, row_key)
+
+
+def event_type_of(message: str) -> EventType:
+    return EventType(json.loads(message)["eventType"])

@@ -1,0 +1,90 @@
+"""The caller, from App Service Authentication's `X-MS-CLIENT-PRINCIPAL` header (contract §2)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from shared.adapters.http import log_with
+from shared.domain.enums import Role
+from shared.domain.errors import forbidden, unauthenticated
+from shared.domain.intake_mapping import is_valid_partner_id
+
+PRINCIPAL_HEADER = "x-ms-client-principal"
+_OID_CLAIMS = ("oid", "http://schemas.microsoft.com/identity/claims/objectidentifier")
+_ROLE_CLAIMS = ("roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
+_MAX_HEADER = 16_384
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    partner_id: str
+    roles: frozenset[Role]
+    email: str | None
+    name: str | None
+
+    def require_lead_access(self) -> None:
+        if not self.roles:
+            raise forbidden()
+
+    def require_admin(self) -> None:
+        if Role.REFERRALS_ADMIN not in self.roles:
+            raise forbidden("Only a ReferralsAdmin may change notification settings.")
+
+
+def _claims(header: str) -> list[tuple[str, str]]:
+    if len(header) > _MAX_HEADER:
+        raise unauthenticated("The client principal header is too large.")
+    try:
+        body = json.loads(base64.b64decode(header + "=" * (-len(header) % 4), validate=False))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise unauthenticated("The client principal header cannot be decoded.") from None
+    claims = body.get("claims") if isinstance(body, dict) else None
+    if not isinstance(claims, list):
+        raise unauthenticated("The client principal header has no claims.")
+    pairs = []
+    for claim in claims:
+        if (
+            isinstance(claim, dict)
+            and isinstance(claim.get("typ"), str)
+            and isinstance(claim.get("val"), str)
+        ):
+            pairs.append((claim["typ"], claim["val"]))
+    return pairs
+
+
+def principal_from_headers(headers: Mapping[str, str]) -> Principal:
+    """The signed-in caller; 401 without a usable identity, 403 without a role."""
+    header = headers.get(PRINCIPAL_HEADER) or headers.get("X-MS-CLIENT-PRINCIPAL")
+    if not header:
+        raise unauthenticated()
+    claims = _claims(header.strip())
+
+    def first(*types: str) -> str | None:
+        return next((value.strip() for typ, value in claims if typ in types and value.strip()), None)
+
+    user_id = first(*_OID_CLAIMS)
+    partner_id = first("partner_id")
+    if not user_id or not partner_id:
+        raise unauthenticated("The signed-in identity has no user id or no partner.")
+    if not is_valid_partner_id(partner_id):
+        raise unauthenticated("The signed-in identity's partner id is not valid.")
+    roles = frozenset(Role(value) for typ, value in claims if typ in _ROLE_CLAIMS and value in set(Role))
+    principal = Principal(
+        user_id=user_id,
+        partner_id=partner_id,
+        roles=roles,
+        email=first(
+            "preferred_username",
+            "email",
+            "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+        ),
+        name=first("name"),
+    )
+    log_with(partner_id=partner_id, user_id=user_id)
+    principal.require_lead_access()
+    return principal

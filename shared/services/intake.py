@@ -1,0 +1,74 @@
+"""Lead intake: an inbound message becomes exactly one stored lead (contract §3)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from shared.adapters.due_index import DueKind
+from shared.adapters.lead_repository import DuplicateLead
+from shared.adapters.storage_clients import CONTACT_VALIDATION_QUEUE
+from shared.domain import lifecycle
+from shared.domain.intake_mapping import NewLead, map_marketplace_lead, map_referral, parse_json_object
+from shared.domain.lead import Lead
+from shared.domain.lead_ids import new_lead_id
+from shared.services.container import Services
+
+log = logging.getLogger(__name__)
+
+Mapper = Callable[[dict[str, Any]], NewLead]
+MARKETPLACE: Mapper = map_marketplace_lead
+REFERRAL: Mapper = map_referral
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    partner_id: str
+    lead_id: str
+    created: bool
+
+
+def ingest(services: Services, raw: bytes | str, mapper: Mapper) -> IntakeResult:
+    """Store the lead (once), then finish the steps after it; safe to run again on redelivery.
+
+    Raises UnprocessableLead for a message that can never succeed.
+    """
+    new_lead = mapper(parse_json_object(raw))
+    now = services.clock()
+    lead = new_lead.to_lead(
+        new_lead_id(new_lead.created_date_time or now),
+        now=now,
+        expiry_days=services.settings.lead_expiry_days,
+    )
+    try:
+        services.leads.create(lifecycle.created(lead), new_lead.idempotency_key)
+        created = True
+    except DuplicateLead as duplicate:
+        stored = services.leads.get(new_lead.partner_id, duplicate.lead_id)
+        if stored is None:  # the key row exists, so the lead does too; defensive only
+            raise RuntimeError(
+                f"lead {duplicate.lead_id} of key {new_lead.idempotency_key} is missing"
+            ) from None
+        lead = stored.lead
+        created = False
+    # Everything below is idempotent, and runs again on a redelivered message so a
+    # crash between the lead's write and these steps loses nothing.
+    if created:
+        services.register_partner(lead.partner_id)
+    _schedule_first_due(services, lead)
+    services.queues.send(CONTACT_VALIDATION_QUEUE, {"partnerId": lead.partner_id, "leadId": lead.id})
+    services.events.publish(lead.partner_id, lead.id)
+    return IntakeResult(lead.partner_id, lead.id, created)
+
+
+def _schedule_first_due(services: Services, lead: Lead) -> None:
+    # One due row per lead at a time: the overdue check first when the customer asked
+    # for contact (it schedules the expiry when it runs), else the expiry.
+    if lead.customer_requested_contact and not lead.overdue_recorded:
+        due_at = lead.created_date_time + timedelta(hours=services.settings.urgency_hours)
+        services.due.schedule(DueKind.OVERDUE, lead.partner_id, lead.id, due_at)
+    elif lead.expiration_date_time is not None:
+        services.due.schedule(DueKind.EXPIRE, lead.partner_id, lead.id, lead.expiration_date_time)

@@ -1,0 +1,151 @@
+"""Use cases of the HTTP API: reading leads, favorites, transitions, history, actions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shared.adapters.lead_repository import ConcurrentUpdate, StoredLead
+from shared.adapters.principal import Principal
+from shared.domain import action_center, lifecycle
+from shared.domain.enums import Stage, Tab
+from shared.domain.errors import invalid_transition, not_found, precondition_failed
+from shared.domain.lead import Lead
+from shared.domain.lead_ids import is_lead_id
+from shared.domain.lead_query import LeadQuery
+from shared.services.container import Services
+
+log = logging.getLogger(__name__)
+
+# Attempts at a change that lost a race when the caller sent no If-Match: the
+# change is decided again on the fresh lead, so no update is ever lost.
+_ATTEMPTS = 5
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lead-read")
+
+Decide = Callable[[Lead, datetime], lifecycle.Change]
+
+
+@dataclass(frozen=True)
+class LeadView:
+    body: dict[str, Any]
+    etag: str
+
+
+@dataclass(frozen=True)
+class LeadPage:
+    leads: list[dict[str, Any]]
+    last_id: str | None
+    more: bool
+
+
+def _view(services: Services, lead: Lead, etag: str, favorite: bool) -> LeadView:
+    body = lead.to_resource(
+        now=services.clock(), urgency_hours=services.settings.urgency_hours, favorite=favorite, etag=etag
+    )
+    return LeadView(body, etag)
+
+
+def _stored(services: Services, principal: Principal, lead_id: str) -> StoredLead:
+    stored = services.leads.get(principal.partner_id, lead_id) if is_lead_id(lead_id) else None
+    if stored is None:
+        raise not_found()
+    return stored
+
+
+def get_lead(services: Services, principal: Principal, lead_id: str) -> LeadView:
+    if not is_lead_id(lead_id):
+        raise not_found()
+    favorite = _pool.submit(services.leads.is_favorite, principal.partner_id, principal.user_id, lead_id)
+    stored = _stored(services, principal, lead_id)
+    return _view(services, stored.lead, stored.etag, favorite.result())
+
+
+def matching_leads(
+    services: Services, principal: Principal, query: LeadQuery, *, after: str | None = None
+) -> tuple[Iterator[StoredLead], set[str]]:
+    """The caller's leads matching `query`, newest first, and the caller's favorite ids."""
+    favorites_future = _pool.submit(services.leads.favorite_ids, principal.partner_id, principal.user_id)
+    if query.tab is Tab.FAVORITES:
+        favorites = favorites_future.result()
+        wanted = sorted(lead_id for lead_id in favorites if after is None or lead_id > after)
+        found = services.leads.get_many(principal.partner_id, wanted)
+        return (stored for stored in found if query.matches(stored.lead, stored.columns)), favorites
+    leads = services.leads.query(principal.partner_id, query, after=after)
+    return leads, favorites_future.result()
+
+
+def list_leads(
+    services: Services, principal: Principal, query: LeadQuery, *, top: int, after: str | None
+) -> LeadPage:
+    leads, favorites = matching_leads(services, principal, query, after=after)
+    page: list[dict[str, Any]] = []
+    more = False
+    for stored in leads:
+        if len(page) == top:
+            more = True
+            break
+        page.append(_view(services, stored.lead, stored.etag, stored.lead.id in favorites).body)
+    return LeadPage(page, page[-1]["id"] if page else None, more)
+
+
+def set_favorite(services: Services, principal: Principal, lead_id: str, favorite: bool) -> None:
+    _stored(services, principal, lead_id)
+    if favorite:
+        services.leads.set_favorite(principal.partner_id, principal.user_id, lead_id, services.clock())
+    else:
+        services.leads.remove_favorite(principal.partner_id, principal.user_id, lead_id)
+
+
+def change_lead(
+    services: Services, principal: Principal, lead_id: str, decide: Decide, *, if_match: str | None
+) -> LeadView:
+    """Apply a lifecycle change: refused (409), stale (412), or stored with its history and event."""
+    for _attempt in range(_ATTEMPTS):
+        stored = _stored(services, principal, lead_id)
+        if if_match is not None and if_match.strip() not in (stored.etag, "*"):
+            raise precondition_failed()
+        try:
+            change = decide(stored.lead, services.clock())
+        except lifecycle.InvalidTransition as refused:
+            raise invalid_transition(str(refused)) from None
+        try:
+            etag = services.leads.save(change, stored.etag)
+        except ConcurrentUpdate:
+            if if_match is not None:
+                raise precondition_failed() from None
+            continue
+        if change.event is not None:
+            services.events.publish(principal.partner_id, lead_id)
+        favorite = services.leads.is_favorite(principal.partner_id, principal.user_id, lead_id)
+        log.info(
+            "lead changed",
+            extra={
+                "partner_id": principal.partner_id,
+                "lead_id": lead_id,
+                "action": change.history.action.value,
+            },
+        )
+        return _view(services, change.lead, etag, favorite)
+    raise precondition_failed("The lead is being changed by others right now; reload it and try again.")
+
+
+def history(services: Services, principal: Principal, lead_id: str) -> list[dict[str, Any]]:
+    _stored(services, principal, lead_id)
+    return [entry.to_resource() for entry in services.leads.history(principal.partner_id, lead_id)]
+
+
+def recommended_actions(services: Services, principal: Principal) -> list[dict[str, Any]]:
+    now = services.clock()
+    query = LeadQuery(
+        tab=Tab.FAVORITES, columns={"Stage": frozenset({Stage.RECEIVED.value, Stage.ACCEPTED.value})}
+    )
+    found: list[action_center.RecommendedAction] = []
+    for stored in services.leads.query(principal.partner_id, query):
+        found.extend(
+            action_center.actions_for(stored.lead, now=now, urgency_hours=services.settings.urgency_hours)
+        )
+    return [action.to_resource() for action in action_center.ordered(found)]
