@@ -15,7 +15,7 @@ from shared.domain.commands import AcceptBody, CloseBody, DealUpdateBody, Declin
 from shared.domain.errors import bad_request
 from shared.domain.lead import Lead
 from shared.domain.lead_query import decode_continuation, encode_continuation, parse_lead_query, parse_top
-from shared.services import leads, notification_settings
+from shared.services import export, leads, notification_settings
 from shared.services.container import services
 
 bp = func.Blueprint()
@@ -58,6 +58,26 @@ def list_leads(req: func.HttpRequest) -> func.HttpResponse:
     page = leads.list_leads(services(), principal, query, top=top, after=after)
     token = encode_continuation(page.last_id) if page.more and page.last_id else None
     return json_response(200, {"value": page.leads, "continuationToken": token})
+
+
+@bp.function_name("export_leads")
+@bp.route(route="leads/export", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_endpoint("export_leads")
+def export_leads(req: func.HttpRequest) -> func.HttpResponse:
+    principal = principal_from_headers(req.headers)
+    query, errors = parse_lead_query(
+        {k: v for k, v in req.params.items() if k not in ("top", "continuationToken")}
+    )
+    if errors:
+        raise bad_request(errors)
+    document = export.export_csv(services(), principal, query)
+    return func.HttpResponse(
+        document.body,
+        status_code=200,
+        headers={"Content-Disposition": f'attachment; filename="{document.filename}"'},
+        mimetype="text/csv",
+        charset="utf-8",
+    )
 
 
 @bp.function_name("get_lead")

@@ -238,7 +238,8 @@ class LeadRepository:
                 name = f"c{column_index}v{value_index}"
                 parameters[name] = value
                 alternatives.append(f"{column} eq @{name}")
-            conditions.append("(" + " or ".join(alternatives) + ")")
+            # The SDK substitutes only whitespace-separated @names, hence the spaced parentheses.
+            conditions.append("( " + " or ".join(alternatives) + " )")
         rows = self._table.query_entities(
             _filter(conditions), parameters=parameters, results_per_page=page_size
         )
@@ -258,7 +259,7 @@ class LeadRepository:
                 parameters[f"r{index}"] = lead_row_key(lead_id)
                 alternatives.append(f"RowKey eq @r{index}")
             rows = self._table.query_entities(
-                f"PartitionKey eq @pk and ({' or '.join(alternatives)})", parameters=parameters
+                f"PartitionKey eq @pk and ( {' or '.join(alternatives)} )", parameters=parameters
             )
             found = sorted((_lead_from_entity(row) for row in rows), key=lambda stored: stored.lead.id)
             yield from found

@@ -1,0 +1,108 @@
+"""Shared fixtures: a real Azurite per test session, in-process services, and the local host."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from devhost.azurite import Azurite
+from devhost.process import HostProcess
+from shared.adapters.storage_clients import StorageClients
+from shared.config import DEFAULT_SCHEDULES, load_settings
+from shared.services.container import Services
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    with Azurite() as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def outbox_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("outbox")
+
+
+@pytest.fixture(scope="session")
+def app_env(azurite: Azurite, outbox_dir: Path) -> dict[str, str]:
+    """The settings the service runs with in tests (the host's environment)."""
+    return {
+        "AzureWebJobsStorage": azurite.connection_string,
+        "OUTBOX_DIR": str(outbox_dir),
+        "EMAIL_DELIVERABILITY_CHECK": "off",
+        "PORTAL_BASE_URL": "http://127.0.0.1:7071",
+        **DEFAULT_SCHEDULES,
+    }
+
+
+class Clock:
+    """A clock tests move by hand."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def services(app_env: dict[str, str], clock: Clock) -> Services:
+    """In-process services on the session's Azurite, with a clock the test controls."""
+    app_settings = load_settings(app_env)
+    clients = StorageClients(app_settings.storage)
+    built = Services.build(app_settings, clock=clock)
+    built.clients = clients
+    return built
+
+
+@pytest.fixture(scope="session")
+def host(app_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
+    """The local functions host serving function_app.py, shared by the end-to-end tests."""
+    log_path = tmp_path_factory.mktemp("host") / "host.log"
+    env = {**app_env, "PYTHONDONTWRITEBYTECODE": "1"}
+    process = HostProcess(cwd=REPO_ROOT, env=env, log_path=log_path)
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def api(host: HostProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=host.base_url, timeout=30, trust_env=False) as client:
+        yield client
+
+
+def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, interval: float = 0.1) -> Any:
+    """Poll until `condition()` is truthy; the value is returned. Fails the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_proxy() -> None:
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
