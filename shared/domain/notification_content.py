@@ -1,0 +1,570 @@
+"""What the notification emails say (contract §8): subject, plain text, HTML and headers.
+
+Pure: the lead arrives as the contract's lead resource (a JSON dict, §4), the day and the
+urgency window are passed in, and nothing here reads a clock or does I/O. Every field may
+be null (expired leads have no contact details, validation may not have run yet), so every
+read goes through `_text`, which turns anything missing into None instead of failing.
+
+Customer-supplied text is untrusted: it is HTML-escaped in the HTML part, and stripped of
+control characters (CR/LF above all) wherever it reaches a header, so a company name can
+neither inject markup nor add a header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import quote
+
+from shared.domain.enums import CallToAction, NotificationKind, Qualification, Quality, Status
+
+HEADER_KIND = "X-Notification-Kind"
+HEADER_LEAD_IDS = "X-Lead-Ids"
+DEFAULT_URGENCY_HOURS = 72
+
+PROFILE_OFFER_LABEL = "Business profile"
+CALL_TO_ACTION_LABELS: dict[str, str] = {
+    CallToAction.CONTACT_ME: "Contact me",
+    CallToAction.TEST_DRIVE: "Test drive",
+    CallToAction.FREE_TRIAL: "Free trial",
+    CallToAction.DOWNLOAD_NOW: "Download now",
+}
+QUALIFICATION_LABELS: dict[str, str] = {
+    Qualification.DIRECT: "Direct",
+    Qualification.MARKETING_QUALIFIED: "Marketing qualified",
+    Qualification.SALES_QUALIFIED: "Sales qualified",
+}
+FLAME = "🔥"
+WARNING = "⚠"
+EXPIRED_CONTACT_NOTE = "Contact details were removed when the lead expired."
+
+# Company names and offer titles are free text; a subject stays readable in any mail client.
+_SUBJECT_PART_MAX = 80
+# C0/C1 control characters plus the Unicode line and paragraph separators: none belongs in a header.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+@dataclass(frozen=True)
+class EmailMessage:
+    sender: str
+    recipients: tuple[str, ...]  # one email may go to one recipient; the caller decides
+    subject: str
+    text: str
+    html: str
+    headers: Mapping[str, str]  # includes X-Notification-Kind and X-Lead-Ids
+    idempotency_key: str  # stable per (kind, lead ids, recipient): ACS operation id, outbox file name
+
+    @property
+    def kind(self) -> str:
+        return self.headers.get(HEADER_KIND, "")
+
+    @property
+    def lead_ids(self) -> tuple[str, ...]:
+        raw = self.headers.get(HEADER_LEAD_IDS, "")
+        return tuple(part for part in raw.split(",") if part)
+
+
+# --- reading the lead resource -------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    """The value as stripped text, or None when missing or blank."""
+    if value is None:
+        return None
+    text = value.strip() if isinstance(value, str) else str(value)
+    return text or None
+
+
+def _field(lead: Mapping[str, Any], *path: str) -> str | None:
+    node: Any = lead
+    for key in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return _text(node)
+
+
+def _spam_flags(lead: Mapping[str, Any]) -> list[str]:
+    flags = lead.get("spamFlags")
+    if not isinstance(flags, list | tuple):
+        return []
+    return [text for text in (_text(flag) for flag in flags) if text]
+
+
+def header_safe(value: str) -> str:
+    """Text fit for a header: control characters (CR/LF included) become spaces, runs collapse."""
+    return " ".join(_CONTROL_CHARACTERS.sub(" ", value).split())
+
+
+def _short(value: str, limit: int = _SUBJECT_PART_MAX) -> str:
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+def _parse_datetime(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _format_datetime(value: str | None) -> str | None:
+    parsed = _parse_datetime(value)
+    if parsed is None:
+        return value
+    return parsed.strftime("%Y-%m-%d %H:%M UTC") if parsed.tzinfo else parsed.strftime("%Y-%m-%d %H:%M")
+
+
+def lead_link(portal_base_url: str, lead_id: str) -> str:
+    return f"{portal_base_url.rstrip('/')}/#/leads/{quote(lead_id, safe='')}"
+
+
+@dataclass(frozen=True)
+class _LeadView:
+    """The parts of one lead an email shows, already read defensively."""
+
+    id: str
+    link: str
+    company: str | None
+    offer: str
+    route_label: str
+    route: str  # call to action for offer leads, qualification for profile leads
+    lead_source: str | None
+    contact_name: str | None
+    contact_email: str | None
+    contact_phone: str | None
+    contact_title: str | None
+    country: str | None
+    size: str | None
+    need: str | None
+    email_validity: str | None
+    phone_validity: str | None
+    quality: str | None
+    spam_flags: list[str]
+    requested_contact: bool
+    created: str | None
+    created_raw: str | None
+    expires: str | None
+    expired: bool
+
+    @property
+    def company_or_placeholder(self) -> str:
+        return self.company or "Unknown company"
+
+    @property
+    def possible_spam(self) -> bool:
+        return bool(self.spam_flags) or self.quality == Quality.LOW
+
+    @property
+    def has_contact_details(self) -> bool:
+        return any((self.contact_name, self.contact_email, self.contact_phone, self.contact_title))
+
+
+def _view(lead: Mapping[str, Any], portal_base_url: str) -> _LeadView:
+    lead_id = _field(lead, "id") or ""
+    call_to_action = _field(lead, "callToAction")
+    qualification = _field(lead, "qualification")
+    if call_to_action:
+        route_label, route = "Call to action", CALL_TO_ACTION_LABELS.get(call_to_action, call_to_action)
+    else:
+        route_label = "Qualification"
+        route = QUALIFICATION_LABELS.get(qualification, qualification) if qualification else ""
+    first, last = _field(lead, "customer", "firstName"), _field(lead, "customer", "lastName")
+    name = " ".join(part for part in (first, last) if part) or None
+    created = _field(lead, "createdDateTime")
+    return _LeadView(
+        id=lead_id,
+        link=lead_link(portal_base_url, lead_id),
+        company=_field(lead, "customer", "company"),
+        offer=_field(lead, "offer", "title") or _field(lead, "offer", "id") or PROFILE_OFFER_LABEL,
+        route_label=route_label,
+        route=route,
+        lead_source=_field(lead, "leadSource"),
+        contact_name=name,
+        contact_email=_field(lead, "customer", "email"),
+        contact_phone=_field(lead, "customer", "phone"),
+        contact_title=_field(lead, "customer", "title"),
+        country=_field(lead, "customer", "country"),
+        size=_field(lead, "customer", "size"),
+        need=_field(lead, "customerNeed"),
+        email_validity=_field(lead, "emailValidity"),
+        phone_validity=_field(lead, "phoneValidity"),
+        quality=_field(lead, "quality"),
+        spam_flags=_spam_flags(lead),
+        requested_contact=lead.get("customerRequestedContact") is True,
+        created=_format_datetime(created),
+        created_raw=created,
+        expires=_format_datetime(_field(lead, "expirationDateTime")),
+        expired=_field(lead, "status") == Status.EXPIRED,
+    )
+
+
+# --- shared pieces of every email ----------------------------------------------------------
+
+
+def flame_note(urgency_hours: int) -> str:
+    return f"{FLAME} The customer asked to be contacted — respond within {urgency_hours} hours."
+
+
+def spam_warning(view: _LeadView) -> str:
+    reasons = list(view.spam_flags)
+    if view.email_validity in ("Invalid", "Spam"):
+        reasons.append(f"email {view.email_validity.lower()}")
+    because = f" ({', '.join(reasons)})" if reasons else ""
+    return f"{WARNING} Possible spam: this lead was flagged{because}. Check it before you respond."
+
+
+def _detail_rows(view: _LeadView) -> list[tuple[str, str]]:
+    """Label/value pairs shown for one lead; rows whose value is missing are left out."""
+    rows: list[tuple[str, str | None]] = [
+        ("Company", view.company_or_placeholder),
+        ("Offer", view.offer),
+        (view.route_label, view.route),
+        ("Lead source", view.lead_source),
+        ("Contact", view.contact_name),
+        ("Email", view.contact_email),
+        ("Phone", view.contact_phone),
+        ("Job title", view.contact_title),
+        ("Country", view.country),
+        ("Company size", view.size),
+        ("Customer need", view.need),
+        ("Email validity", view.email_validity or "Not validated yet"),
+        ("Phone validity", view.phone_validity or "Not validated yet"),
+        ("Quality", view.quality or "Not validated yet"),
+        ("Spam flags", ", ".join(view.spam_flags) or None),
+        ("Received", view.created),
+        ("Expires", view.expires),
+    ]
+    return [(label, value) for label, value in rows if value]
+
+
+def _text_details(rows: list[tuple[str, str]]) -> str:
+    width = max(len(label) for label, _ in rows) + 1
+    lines = []
+    for label, value in rows:
+        continuation = "\n" + " " * (width + 1)
+        lines.append(f"{label + ':':<{width}} {continuation.join(value.splitlines())}")
+    return "\n".join(lines)
+
+
+def _html_multiline(value: str) -> str:
+    return "<br>".join(html.escape(line) for line in value.splitlines())
+
+
+def _html_details(rows: list[tuple[str, str]]) -> str:
+    cells = "".join(
+        f'<tr><th style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;color:#555">'
+        f'{html.escape(label)}</th><td style="padding:4px 0">{_html_multiline(value)}</td></tr>'
+        for label, value in rows
+    )
+    return f'<table style="border-collapse:collapse;font-size:14px">{cells}</table>'
+
+
+def _html_document(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head>"
+        '<body style="font-family:Segoe UI,Helvetica,Arial,sans-serif;color:#222;max-width:760px">'
+        f"{body}</body></html>\n"
+    )
+
+
+def _html_note(text: str, colour: str) -> str:
+    return (
+        f'<p style="background:{colour};padding:8px 12px;border-radius:4px">'
+        f"<strong>{html.escape(text)}</strong></p>"
+    )
+
+
+def _html_button(link: str, label: str) -> str:
+    return (
+        f'<p><a href="{html.escape(link, quote=True)}" style="display:inline-block;background:#0f6cbd;'
+        f'color:#fff;padding:8px 16px;border-radius:4px;text-decoration:none">{html.escape(label)}</a></p>'
+    )
+
+
+_FLAME_COLOUR = "#fde7e9"
+_SPAM_COLOUR = "#fff4ce"
+_FOOTER = "You receive this email because you are a lead notification recipient of your organisation."
+
+
+def _footer_html() -> str:
+    return f'<p style="color:#777;font-size:12px">{html.escape(_FOOTER)}</p>'
+
+
+def idempotency_key(kind: str, lead_ids: Sequence[str], recipient: str, *, scope: str = "") -> str:
+    """Stable name of one email: the same kind, leads and recipient always give the same key.
+
+    File-name and header safe (lower-case kind, a dash, hex), so the outbox can name files
+    with it and ACS can derive its operation id from it.
+    """
+    material = "\n".join([kind, scope, ",".join(sorted(lead_ids)), recipient.strip().lower()])
+    return f"{kind.lower()}-{hashlib.sha256(material.encode('utf-8')).hexdigest()[:40]}"
+
+
+def _check_address(address: str, role: str) -> str:
+    if _CONTROL_CHARACTERS.search(address) or not address.strip():
+        raise ValueError(f"{role} address is empty or contains control characters")
+    return address.strip()
+
+
+def _message(
+    *,
+    kind: str,
+    lead_ids: Sequence[str],
+    recipient: str,
+    sender: str,
+    subject: str,
+    text: str,
+    html_body: str,
+    scope: str = "",
+) -> EmailMessage:
+    recipient = _check_address(recipient, "recipient")
+    kind = str(kind)  # plain text, not the enum: headers travel as JSON and MIME
+    headers = {HEADER_KIND: kind, HEADER_LEAD_IDS: header_safe(",".join(lead_ids))}
+    return EmailMessage(
+        sender=_check_address(sender, "sender"),
+        recipients=(recipient,),
+        subject=header_safe(subject),
+        text=text,
+        html=html_body,
+        headers=MappingProxyType(headers),
+        idempotency_key=idempotency_key(kind, lead_ids, recipient, scope=scope),
+    )
+
+
+def _subject_lead(view: _LeadView) -> str:
+    company = _short(header_safe(view.company_or_placeholder))
+    offer = _short(header_safe(view.offer))
+    route = header_safe(view.route)
+    return f"{company} — {offer} ({route})" if route else f"{company} — {offer}"
+
+
+def _single_lead_email(
+    view: _LeadView, *, headline: str, notes: list[tuple[str, str]], intro: str, action_label: str
+) -> tuple[str, str]:
+    """Plain text and HTML of an email about one lead. `notes` are (text, background colour)."""
+    rows = _detail_rows(view)
+    contact_note = [EXPIRED_CONTACT_NOTE] if view.expired and not view.has_contact_details else []
+    text_parts = [headline, "", intro, ""]
+    text_parts += [note for note, _ in notes]
+    if notes:
+        text_parts.append("")
+    text_parts += [f"{action_label}: {view.link}", "", _text_details(rows)]
+    if contact_note:
+        text_parts += ["", *contact_note]
+    text_parts += ["", "-- ", _FOOTER]
+    text = "\n".join(text_parts) + "\n"
+
+    html_parts = [f"<h2>{html.escape(headline)}</h2>", f"<p>{html.escape(intro)}</p>"]
+    html_parts += [_html_note(note, colour) for note, colour in notes]
+    html_parts.append(_html_button(view.link, action_label))
+    html_parts.append(_html_details(rows))
+    html_parts += [f"<p><em>{html.escape(note)}</em></p>" for note in contact_note]
+    html_parts.append(
+        f'<p style="font-size:12px;color:#555">Link: <a href="{html.escape(view.link, quote=True)}">'
+        f"{html.escape(view.link)}</a></p>"
+    )
+    html_parts.append(_footer_html())
+    return text, _html_document(headline, "".join(html_parts))
+
+
+# --- the three emails ----------------------------------------------------------------------
+
+
+def render_new_lead(
+    lead: Mapping[str, Any],
+    *,
+    recipient: str,
+    sender: str,
+    portal_base_url: str,
+    urgency_hours: int = DEFAULT_URGENCY_HOURS,
+) -> EmailMessage:
+    """The individual email for one new lead (`NewLead`)."""
+    view = _view(lead, portal_base_url)
+    notes: list[tuple[str, str]] = []
+    if view.requested_contact:
+        notes.append((flame_note(urgency_hours), _FLAME_COLOUR))
+    if view.possible_spam:
+        notes.append((spam_warning(view), _SPAM_COLOUR))
+    headline = f"New lead from {view.company_or_placeholder}"
+    intro = f"A new lead arrived for {view.offer}."
+    text, html_body = _single_lead_email(
+        view, headline=headline, notes=notes, intro=intro, action_label="Open the lead"
+    )
+    prefix = f"{FLAME} " if view.requested_contact else ""
+    spam_prefix = "[Possible spam] " if view.possible_spam else ""
+    return _message(
+        kind=NotificationKind.NEW_LEAD,
+        lead_ids=[view.id],
+        recipient=recipient,
+        sender=sender,
+        subject=f"{prefix}{spam_prefix}New lead: {_subject_lead(view)}",
+        text=text,
+        html_body=html_body,
+    )
+
+
+def render_contact_overdue(
+    lead: Mapping[str, Any],
+    *,
+    recipient: str,
+    sender: str,
+    portal_base_url: str,
+    urgency_hours: int,
+) -> EmailMessage:
+    """The reminder that a customer who asked for contact is still waiting (`ContactOverdue`)."""
+    view = _view(lead, portal_base_url)
+    created = _parse_datetime(view.created_raw)
+    due = (created + timedelta(hours=urgency_hours)).isoformat() if created else None
+    due_text = f" Contact was due by {_format_datetime(due)}." if due else ""
+    overdue_note = (
+        f"{FLAME} The customer asked to be contacted more than {urgency_hours} hours ago and the lead "
+        f"has not been accepted yet.{due_text}"
+    )
+    notes = [(overdue_note, _FLAME_COLOUR)]
+    if view.possible_spam:
+        notes.append((spam_warning(view), _SPAM_COLOUR))
+    headline = f"{view.company_or_placeholder} is waiting to be contacted"
+    intro = "Accept the lead and contact the customer, or decline it."
+    text, html_body = _single_lead_email(
+        view, headline=headline, notes=notes, intro=intro, action_label="Respond to the lead"
+    )
+    return _message(
+        kind=NotificationKind.CONTACT_OVERDUE,
+        lead_ids=[view.id],
+        recipient=recipient,
+        sender=sender,
+        subject=f"{FLAME} Contact overdue: {_subject_lead(view)}",
+        text=text,
+        html_body=html_body,
+    )
+
+
+_DIGEST_COLUMNS = ("Received", "Company", "Offer", "Type", "Contact", "Email", "Quality", "Notes", "Link")
+_TEXT_CELL_MAX = 32
+
+
+def _digest_cells(view: _LeadView) -> tuple[str, ...]:
+    notes = []
+    if view.requested_contact:
+        notes.append(FLAME)
+    if view.possible_spam:
+        notes.append(f"{WARNING} spam?")
+    if view.expired:
+        notes.append("expired")
+    return (
+        view.created or "",
+        view.company_or_placeholder,
+        view.offer,
+        view.route,
+        view.contact_name or "",
+        view.contact_email or "",
+        view.quality or "",
+        " ".join(notes),
+        view.link,
+    )
+
+
+def _text_table(rows: list[tuple[str, ...]]) -> str:
+    """A plain-text table; long cells are cut (the link, last, never is)."""
+    cut = [
+        tuple(
+            header_safe(cell) if i == len(row) - 1 else _short(header_safe(cell), _TEXT_CELL_MAX)
+            for i, cell in enumerate(row)
+        )
+        for row in rows
+    ]
+    widths = [max(len(row[i]) for row in [_DIGEST_COLUMNS, *cut]) for i in range(len(_DIGEST_COLUMNS))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return " | ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+
+    separator = "-+-".join("-" * width for width in widths)
+    return "\n".join([line(_DIGEST_COLUMNS), separator, *(line(row) for row in cut)])
+
+
+def _html_table(rows: list[tuple[str, ...]]) -> str:
+    cell = 'style="border:1px solid #ddd;padding:4px 8px;vertical-align:top"'
+    head = "".join(f'<th {cell} align="left">{html.escape(name)}</th>' for name in _DIGEST_COLUMNS)
+    body = []
+    for row in rows:
+        *values, link = row
+        tds = "".join(f"<td {cell}>{html.escape(value)}</td>" for value in values)
+        tds += f'<td {cell}><a href="{html.escape(link, quote=True)}">Open</a></td>'
+        body.append(f"<tr>{tds}</tr>")
+    return (
+        '<table style="border-collapse:collapse;font-size:13px">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def render_digest(
+    leads: Sequence[Mapping[str, Any]],
+    *,
+    day: date,
+    recipient: str,
+    sender: str,
+    portal_base_url: str,
+    urgency_hours: int = DEFAULT_URGENCY_HOURS,
+) -> EmailMessage:
+    """The daily digest (`Digest`) of the leads of `day` that were not emailed one by one.
+
+    Leads are listed in the order given. An empty digest is never sent, so it is refused.
+    """
+    if not leads:
+        raise ValueError("a digest needs at least one lead")
+    views = [_view(lead, portal_base_url) for lead in leads]
+    rows = [_digest_cells(view) for view in views]
+    count = len(views)
+    noun = "lead" if count == 1 else "leads"
+    headline = f"{count} new {noun} on {day.isoformat()}"
+    intro = (
+        f"These {noun} arrived on {day.isoformat()} (UTC) after the day's individual emails were used up."
+        if count > 1
+        else f"This lead arrived on {day.isoformat()} (UTC) after the day's individual emails were used up."
+    )
+    notes: list[tuple[str, str]] = []
+    flamed = sum(view.requested_contact for view in views)
+    if flamed:
+        notes.append(
+            (
+                f"{flame_note(urgency_hours)} ({flamed} of {count} marked {FLAME})",
+                _FLAME_COLOUR,
+            )
+        )
+    flagged = sum(view.possible_spam for view in views)
+    if flagged:
+        notes.append(
+            (
+                f"{WARNING} Possible spam: {flagged} of {count} {noun} flagged (marked {WARNING} spam?). "
+                "Check them before you respond.",
+                _SPAM_COLOUR,
+            )
+        )
+    text_parts = [headline, "", intro, ""]
+    text_parts += [note for note, _ in notes]
+    if notes:
+        text_parts.append("")
+    text_parts += [_text_table(rows), "", "-- ", _FOOTER]
+    text = "\n".join(text_parts) + "\n"
+    html_parts = [f"<h2>{html.escape(headline)}</h2>", f"<p>{html.escape(intro)}</p>"]
+    html_parts += [_html_note(note, colour) for note, colour in notes]
+    html_parts += [_html_table(rows), _footer_html()]
+    return _message(
+        kind=NotificationKind.DIGEST,
+        lead_ids=[view.id for view in views],
+        recipient=recipient,
+        sender=sender,
+        subject=f"Lead digest for {day.isoformat()}: {count} new {noun}",
+        text=text,
+        html_body=_html_document(headline, "".join(html_parts)),
+        scope=day.isoformat(),
+    )
