@@ -2,8 +2,8 @@
 
 import azure.functions as func
 
-from functions import http_api, intake, operations, pipeline, timers
+from functions import http_api, intake, notifications, operations, pipeline, timers
 
 app = func.FunctionApp()
-for blueprint in (operations.bp, intake.bp, http_api.bp, pipeline.bp, timers.bp):
+for blueprint in (operations.bp, intake.bp, http_api.bp, pipeline.bp, notifications.bp, timers.bp):
     app.register_functions(blueprint)

@@ -1,0 +1,105 @@
+"""The contact-validation stage: tag a new lead's email and phone, then pass it on."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from shared.adapters.lead_repository import ConcurrentUpdate
+from shared.adapters.mail_domain_resolver import MailDomainResolver
+from shared.adapters.storage_clients import LEAD_NOTIFICATIONS_QUEUE
+from shared.config import Settings
+from shared.domain import lifecycle
+from shared.domain.contact_validation import DomainStatusLookup, check_contact
+from shared.domain.enums import PhoneValidity
+from shared.domain.intake_mapping import UnprocessableLead
+from shared.domain.lead import Lead
+from shared.services.container import Services
+
+_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    partner_id: str
+    lead_id: str
+    validated: bool
+
+
+@cache
+def _domain_lookup(settings: Settings) -> DomainStatusLookup | None:
+    if settings.email_deliverability_check != "dns":
+        return None
+    return MailDomainResolver.from_settings(settings)
+
+
+def _pipeline_message(raw: bytes) -> tuple[str, str]:
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise UnprocessableLead("not JSON") from None
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("partnerId"), str)
+        or not isinstance(body.get("leadId"), str)
+    ):
+        raise UnprocessableLead("expected {partnerId, leadId}")
+    return body["partnerId"], body["leadId"]
+
+
+def validation_change(
+    lead: Lead, settings: Settings, domain_lookup: DomainStatusLookup | None, now: datetime
+) -> lifecycle.Change:
+    customer = lead.customer
+    check = check_contact(
+        email=customer.email,
+        phone=customer.phone,
+        country=customer.country,
+        texts=(customer.first_name, customer.last_name, customer.company, customer.title, lead.customer_need),
+        spam_domains=settings.spam_domains,
+        domain_status=domain_lookup,
+    )
+    stored_customer = customer
+    if check.phone_validity is PhoneValidity.VALID and check.phone_e164:
+        stored_customer = customer.model_copy(update={"phone": check.phone_e164})
+    updates = {
+        "customer": stored_customer,
+        "email_validity": check.email_validity,
+        "phone_validity": check.phone_validity,
+        "quality": check.quality,
+        "spam_flags": list(check.spam_flags),
+    }
+    details = {
+        "emailValidity": check.email_validity.value,
+        "phoneValidity": check.phone_validity.value,
+        "quality": check.quality.value,
+        "spamFlags": list(check.spam_flags),
+    }
+    return lifecycle.record_validation(lead, updates, now=now, details=details)
+
+
+def validate_lead(services: Services, raw: bytes) -> ValidationResult:
+    """Validate once (a redelivered message finds the lead validated), then queue its notification."""
+    partner_id, lead_id = _pipeline_message(raw)
+    validated = False
+    for _attempt in range(_ATTEMPTS):
+        stored = services.leads.get(partner_id, lead_id)
+        if stored is None:
+            raise UnprocessableLead(f"no lead {lead_id[:40]} for partner {partner_id[:40]}")
+        if stored.lead.validated_date_time is not None:
+            break
+        change = validation_change(
+            stored.lead, services.settings, _domain_lookup(services.settings), services.clock()
+        )
+        try:
+            services.leads.save(change, stored.etag)
+        except ConcurrentUpdate:
+            continue
+        validated = True
+        break
+    else:
+        raise ConcurrentUpdate(lead_id)
+    services.queues.send(LEAD_NOTIFICATIONS_QUEUE, {"partnerId": partner_id, "leadId": lead_id})
+    return ValidationResult(partner_id, lead_id, validated)
