@@ -2,8 +2,8 @@
 
 import azure.functions as func
 
-from functions import http_api, intake, notifications, operations, pipeline, timers
+from functions import http_api, intake, notifications, operations, pipeline, portal, timers
 
 app = func.FunctionApp()
-for blueprint in (operations.bp, intake.bp, http_api.bp, pipeline.bp, notifications.bp, timers.bp):
+for blueprint in (operations.bp, intake.bp, http_api.bp, pipeline.bp, notifications.bp, timers.bp, portal.bp):
     app.register_functions(blueprint)

@@ -1,0 +1,54 @@
+# The two commands: `make run` and `make test`. Everything else is what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+INFRA_VENV := .venv-infra
+PY := $(VENV)/bin/python
+PORT ?= 7071
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format bootstrap infra-tools bench clean
+
+bootstrap: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(INFRA_VENV)/.installed: requirements-infra.txt
+	@test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-infra.txt
+	@touch $@
+
+infra-tools: $(INFRA_VENV)/.installed
+
+local.settings.json:
+	cp local.settings.sample.json $@
+
+# Azurite on 10000-10002 and the functions host on $(PORT), in the foreground; Ctrl-C stops both.
+run: bootstrap local.settings.json
+	exec $(PY) -m devhost --azurite --port $(PORT) --static portal/public
+
+lint: bootstrap
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: bootstrap
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# The whole suite against real Azurite instances the tests start and stop themselves.
+test: bootstrap infra-tools lint
+	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: bootstrap
+	for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf .azurite .outbox .pytest_cache .ruff_cache

@@ -1,0 +1,41 @@
+"""Serves the partner portal's static files from the Function App, behind the same sign-in as the API.
+
+In Azure the portal lives at `/api/portal/` on the API's origin, so App Service
+Authentication signs users in once and the API receives their Entra claims.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+import azure.functions as func
+
+bp = func.Blueprint()
+
+PORTAL_ROOT = Path(__file__).resolve().parent.parent / "portal" / "public"
+_CACHE_CONTROL = "no-cache"
+
+
+def portal_file(path: str) -> Path | None:
+    """The file under the portal's root for a request path, or None (never outside the root)."""
+    relative = path.strip("/") or "index.html"
+    candidate = (PORTAL_ROOT / relative).resolve()
+    if not candidate.is_relative_to(PORTAL_ROOT.resolve()) or not candidate.is_file():
+        return None
+    return candidate
+
+
+@bp.function_name("portal")
+@bp.route(route="portal/{*path}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def portal(req: func.HttpRequest) -> func.HttpResponse:
+    found = portal_file(req.route_params.get("path") or "")
+    if found is None:
+        return func.HttpResponse("Not found", status_code=404, mimetype="text/plain")
+    mimetype = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+    return func.HttpResponse(
+        found.read_bytes(),
+        status_code=200,
+        mimetype=mimetype,
+        headers={"Cache-Control": _CACHE_CONTROL, "X-Content-Type-Options": "nosniff"},
+    )
