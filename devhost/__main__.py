@@ -1,0 +1,133 @@
+"""`python -m devhost`: serve the function app of the current directory until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from devhost.azurite import Azurite
+from devhost.config import HostConfig, load_local_settings
+from devhost.functions import load_app, read_functions
+from devhost.host import FunctionsHost
+
+logger = logging.getLogger("devhost")
+
+AZURITE_PORTS = (10000, 10001, 10002)
+AZURITE_LOCATION = ".azurite"
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m devhost",
+        description="Local Azure Functions host: serves the functions of a v2-model Python app "
+        "(HTTP, queue and timer triggers, admin endpoint) from the current directory.",
+    )
+    parser.add_argument(
+        "--app", default="function_app", help="module holding the FunctionApp (default: %(default)s)"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=7071, help="HTTP port, 0 for a free one (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--azurite",
+        action="store_true",
+        help="also start Azurite on 10000/10001/10002 with data in .azurite/, and use it for "
+        "AzureWebJobsStorage unless the environment sets that",
+    )
+    parser.add_argument(
+        "--azurite-ports",
+        default=",".join(map(str, AZURITE_PORTS)),
+        metavar="BLOB,QUEUE,TABLE",
+        help="ports for --azurite, 0 for free ones (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--azurite-location", type=Path, default=Path(AZURITE_LOCATION), help="default: %(default)s"
+    )
+    parser.add_argument(
+        "--static", type=Path, metavar="DIR", help="serve the files of DIR at / (outside /api/)"
+    )
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        default=Path("local.settings.json"),
+        help="settings file whose Values fill in unset environment variables (default: %(default)s)",
+    )
+    parser.add_argument("--host-json", type=Path, default=Path("host.json"), help="default: %(default)s")
+    return parser.parse_args(argv)
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # The storage SDK logs every request at INFO.
+    for noisy in ("azure", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    configure_logging()
+
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        logger.info("received %s, stopping", signal.Signals(signum).name)
+        stop_requested.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    azurite: Azurite | None = None
+    host: FunctionsHost | None = None
+    try:
+        if arguments.azurite:
+            blob_port, queue_port, table_port = (int(port) for port in arguments.azurite_ports.split(","))
+            azurite = Azurite(arguments.azurite_location, blob_port, queue_port, table_port).start()
+            logger.info(
+                "Azurite started (pid %s) on ports %s,%s,%s",
+                azurite.pid,
+                azurite.blob_port,
+                azurite.queue_port,
+                azurite.table_port,
+            )
+            # Before the settings file: only a variable set in the environment overrides it.
+            os.environ.setdefault("AzureWebJobsStorage", azurite.connection_string)
+
+        # Settings before the app is imported: modules may read them at import time. The environment wins.
+        loaded = load_local_settings(arguments.settings)
+        if loaded:
+            logger.info("settings from %s: %s", arguments.settings, ", ".join(sorted(loaded)))
+
+        # Like the Python worker: the app's directory is importable.
+        sys.path.insert(0, os.getcwd())
+        functions = read_functions(load_app(arguments.app))
+        config = HostConfig.load(arguments.host_json)
+        host = FunctionsHost(
+            functions, config, host=arguments.host, port=arguments.port, static_dir=arguments.static
+        )
+        host.start()
+        # Wait in short slices so the signal handler runs promptly on the main thread.
+        while not stop_requested.wait(0.5):
+            pass
+    finally:
+        if host is not None:
+            host.stop()
+        if azurite is not None:
+            azurite.stop()
+            logger.info("Azurite stopped")
+    logger.info("Host stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
