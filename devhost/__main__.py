@@ -74,6 +74,16 @@ def configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def stop_with_parent() -> None:
+    """Get SIGTERM when the parent dies: `make run` sent SIGTERM exits without signalling its recipe."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     configure_logging()
@@ -86,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    parent = os.getppid()
+    stop_with_parent()
+    if os.getppid() != parent:  # the parent died before the request took effect
+        stop_requested.set()
 
     azurite: Azurite | None = None
     host: FunctionsHost | None = None
