@@ -4,4 +4,23 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.adapters.storage_clients import LEAD_NOTIFICATIONS_QUEUE
+from shared.services import notifications
+from shared.services.container import services
+from shared.services.queue_stage import run_stage
+
 bp = func.Blueprint()
+
+
+@bp.function_name("notify_lead")
+@bp.queue_trigger(arg_name="msg", queue_name=LEAD_NOTIFICATIONS_QUEUE, connection="AzureWebJobsStorage")
+def notify_lead(msg: func.QueueMessage) -> None:
+    run_stage(LEAD_NOTIFICATIONS_QUEUE, msg, lambda body: notifications.notify_lead(services(), body))
+
+
+@bp.function_name("send_daily_digest")
+@bp.timer_trigger(arg_name="timer", schedule="%DAILY_DIGEST_SCHEDULE%", run_on_startup=False)
+def send_daily_digest(timer: func.TimerRequest) -> None:
+    # The local host passes admin input `{"date": "YYYY-MM-DD"}` as `timer.input`; Azure does not.
+    day = notifications.parse_digest_input(getattr(timer, "input", None))
+    notifications.send_daily_digest(services(), day=day)

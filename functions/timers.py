@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.services import sweeps
+from shared.services import notifications, sweeps
 from shared.services.container import services
 
 bp = func.Blueprint()
@@ -19,7 +19,7 @@ def expire_leads(timer: func.TimerRequest) -> None:
 @bp.function_name("flag_overdue_contact_requests")
 @bp.timer_trigger(arg_name="timer", schedule="%FLAG_OVERDUE_SCHEDULE%", run_on_startup=False)
 def flag_overdue_contact_requests(timer: func.TimerRequest) -> None:
-    sweeps.flag_overdue_contact_requests(services())
+    sweeps.flag_overdue_contact_requests(services(), remind=notifications.remind_contact_overdue)
 
 
 @bp.function_name("dispatch_lead_events")

@@ -1,0 +1,441 @@
+"""Lead emails (contract §8): the per-lead stage, the daily digest and overdue reminders.
+
+Every email is sent at most once per (kind, lead or day, recipient) through a claim row:
+claim it (a conditional insert, state Pending), send it under the message's idempotency key,
+then mark it Sent. A worker that finds a live claim of someone else does not send; a Pending
+claim whose lease has run out (its holder crashed) is taken over and sent again under the same
+key, which the outbox (same file) and ACS (same `Operation-Id`) turn into one email.
+
+The day a lead counts against is its UTC day of arrival: the moment the service stored it (its
+`LeadCreated` history entry), not its `createdDateTime`, which the marketplace may set days in
+the past, when that day's digest has long gone out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from shared.adapters.email_senders import (
+    EmailSender,
+    PermanentEmailError,
+    TransientEmailError,
+    email_sender_from_settings,
+)
+from shared.adapters.lead_repository import StoredLead
+from shared.adapters.notification_log import (
+    Assignment,
+    ClaimOutcome,
+    ClaimState,
+    Delivery,
+    NotificationLog,
+    digest_claim_key,
+    digest_claim_prefix,
+    new_lead_claim_key,
+    overdue_claim_key,
+)
+from shared.adapters.storage_clients import LEAD_NOTIFICATIONS_QUEUE, NOTIFICATIONS_TABLE
+from shared.config import Settings
+from shared.domain.enums import HistoryAction, NotificationKind
+from shared.domain.intake_mapping import UnprocessableLead
+from shared.domain.notification_content import (
+    EmailMessage,
+    render_contact_overdue,
+    render_digest,
+    render_new_lead,
+)
+from shared.services import notification_settings
+from shared.services.container import Services
+
+log = logging.getLogger("leads.notifications")
+
+# How long a claim protects an email being sent. Longer than the slowest send (the ACS sender
+# retries for at most a few minutes), so a live sender is never doubled; after it, a crashed
+# holder's email is sent again.
+CLAIM_LEASE = timedelta(minutes=5)
+# Days before the previous one that a scheduled digest run also finishes, when their run was
+# missed or interrupted (a digest is a timer: nothing else retries it).
+DIGEST_CATCH_UP_DAYS = 6
+DIGEST_STARTED = "Started"
+DIGEST_DONE = "Done"
+
+
+class NotificationInProgress(Exception):
+    """Another worker holds a live claim on an email this run wanted to send."""
+
+
+@dataclass
+class NotificationResult:
+    partner_id: str
+    lead_id: str
+    outcome: str  # Informational, Individual, Digest
+    day: date | None = None
+    sent: int = 0
+    in_progress: int = 0
+
+
+@dataclass
+class DigestResult:
+    days: list[date] = field(default_factory=list)
+    sent: int = 0
+
+
+@cache
+def default_sender(settings: Settings) -> EmailSender:
+    return email_sender_from_settings(settings)
+
+
+def notification_log(services: Services) -> NotificationLog:
+    return NotificationLog(services.clients.table(NOTIFICATIONS_TABLE))
+
+
+def _resource(services: Services, stored: StoredLead) -> dict[str, Any]:
+    return stored.lead.to_resource(
+        now=services.clock(),
+        urgency_hours=services.settings.urgency_hours,
+        favorite=False,
+        etag=stored.etag,
+    )
+
+
+def _deliver(
+    services: Services,
+    sender: EmailSender,
+    partner_id: str,
+    row_key: str,
+    *,
+    kind: NotificationKind,
+    recipient: str,
+    lead_ids: tuple[str, ...],
+    render: Callable[[tuple[str, ...]], EmailMessage | None],
+) -> ClaimOutcome:
+    """Send one email at most once. Returns what the claim found; raises TransientEmailError
+    (after releasing the claim, so the retry sends at once)."""
+    book = notification_log(services)
+    claim = book.claim(
+        partner_id,
+        row_key,
+        kind=kind.value,
+        recipient=recipient,
+        lead_ids=lead_ids,
+        now=services.clock(),
+        lease=CLAIM_LEASE,
+    )
+    if claim.outcome in (ClaimOutcome.DONE, ClaimOutcome.IN_PROGRESS):
+        return claim.outcome
+    try:
+        # A taken-over claim is sent for the leads it was made for: same content, same key.
+        message = render(claim.lead_ids)
+        if message is None:
+            book.finish(partner_id, claim, ClaimState.FAILED, services.clock(), "nothing to send")
+            return claim.outcome
+        sender.send(message)
+    except TransientEmailError:
+        book.release(partner_id, claim)
+        raise
+    except (PermanentEmailError, ValueError) as error:
+        # Retrying cannot help (refused by ACS, an address that cannot be written): record it.
+        log.error("email %s to %s failed for good: %s", row_key, recipient, error)
+        book.finish(partner_id, claim, ClaimState.FAILED, services.clock(), str(error))
+        return claim.outcome
+    book.finish(partner_id, claim, ClaimState.SENT, services.clock())
+    return claim.outcome
+
+
+# --- the per-lead stage ------------------------------------------------------------------
+
+
+def _notification_message(raw: bytes) -> tuple[str, str]:
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise UnprocessableLead("not JSON") from None
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("partnerId"), str)
+        or not isinstance(body.get("leadId"), str)
+    ):
+        raise UnprocessableLead("expected {partnerId, leadId}")
+    return body["partnerId"], body["leadId"]
+
+
+def arrival_time(services: Services, stored: StoredLead) -> datetime:
+    """When the service stored the lead: its `LeadCreated` history entry, written with it."""
+    for entry in services.leads.history(stored.lead.partner_id, stored.lead.id):
+        if entry.action is HistoryAction.LEAD_CREATED:
+            return entry.at
+    # Not reached for leads stored by intake; the earliest moment the lead itself records.
+    return stored.lead.validated_date_time or stored.lead.updated_date_time
+
+
+def assign_lead(services: Services, stored: StoredLead) -> Assignment:
+    """The lead's delivery for its day of arrival, reserved once (redeliveries find it)."""
+    day = arrival_time(services, stored).date()
+    return notification_log(services).assign(
+        stored.lead.partner_id,
+        day,
+        stored.lead.id,
+        limit=services.settings.individual_emails_per_day,
+        now=services.clock(),
+    )
+
+
+def send_new_lead_emails(services: Services, stored: StoredLead, sender: EmailSender) -> tuple[int, int]:
+    """`NewLead` to every recipient, once each. Returns (sent, in progress elsewhere)."""
+    lead = stored.lead
+    settings = services.settings
+    resource = _resource(services, stored)
+    sent = in_progress = 0
+    for recipient in notification_settings.recipients(services, lead.partner_id):
+
+        def render(_ids: tuple[str, ...], recipient: str = recipient) -> EmailMessage:
+            return render_new_lead(
+                resource,
+                recipient=recipient,
+                sender=settings.email_sender_address,
+                portal_base_url=settings.portal_base_url,
+                urgency_hours=settings.urgency_hours,
+            )
+
+        outcome = _deliver(
+            services,
+            sender,
+            lead.partner_id,
+            new_lead_claim_key(lead.id, recipient),
+            kind=NotificationKind.NEW_LEAD,
+            recipient=recipient,
+            lead_ids=(lead.id,),
+            render=render,
+        )
+        sent += outcome in (ClaimOutcome.WON, ClaimOutcome.TAKEN_OVER)
+        in_progress += outcome is ClaimOutcome.IN_PROGRESS
+    return sent, in_progress
+
+
+def _defer(services: Services, raw: bytes) -> None:
+    """Look again once the other worker's claim has run out: by then it is Sent, or abandoned
+    and ours to take over. Returning instead of failing keeps the message off the poison path."""
+    delay = int(CLAIM_LEASE.total_seconds()) + 5
+    services.clients.queue(LEAD_NOTIFICATIONS_QUEUE).send_message(
+        raw.decode("utf-8"), visibility_timeout=delay
+    )
+
+
+def notify_lead(services: Services, raw: bytes, sender: EmailSender | None = None) -> NotificationResult:
+    """The `lead-notifications` stage: a validated lead's `NewLead` emails, or its digest place."""
+    sender = sender or default_sender(services.settings)
+    partner_id, lead_id = _notification_message(raw)
+    stored = services.leads.get(partner_id, lead_id)
+    if stored is None:
+        raise UnprocessableLead(f"no lead {lead_id[:40]} for partner {partner_id[:40]}")
+    if stored.lead.is_informational:
+        return NotificationResult(partner_id, lead_id, "Informational")
+    assignment = assign_lead(services, stored)
+    result = NotificationResult(partner_id, lead_id, assignment.delivery.value, assignment.day)
+    if assignment.delivery is Delivery.DIGEST:
+        # The digest run marks its day before it reads the day's digest leads, so a lead placed
+        # after that read is seen here, and goes out in a digest of its own.
+        if notification_log(services).digest_state(partner_id, assignment.day) is not None:
+            try:
+                result.sent = send_partner_digest(services, partner_id, assignment.day, sender, late=True)
+            except NotificationInProgress:
+                result.in_progress = 1
+                _defer(services, raw)
+        return result
+    result.sent, result.in_progress = send_new_lead_emails(services, stored, sender)
+    if result.in_progress:
+        _defer(services, raw)
+    return result
+
+
+# --- the daily digest --------------------------------------------------------------------
+
+
+def _send_digest_to(
+    services: Services,
+    sender: EmailSender,
+    partner_id: str,
+    day: date,
+    recipient: str,
+    digest_ids: list[str],
+) -> int:
+    """Digest batches for one recipient until every digest lead of the day is covered.
+
+    Each batch is a claim row holding its lead ids; a lead in any earlier batch (sent, failed
+    or pending) is never listed again for this recipient. Usually there is one batch; a lead
+    placed after the day's digest went out gets a batch of its own.
+    """
+    book = notification_log(services)
+    settings = services.settings
+    sent = 0
+
+    def render(ids: tuple[str, ...]) -> EmailMessage | None:
+        leads = [_resource(services, stored) for stored in services.leads.get_many(partner_id, list(ids))]
+        if not leads:
+            return None
+        return render_digest(
+            leads,
+            day=day,
+            recipient=recipient,
+            sender=settings.email_sender_address,
+            portal_base_url=settings.portal_base_url,
+            urgency_hours=settings.urgency_hours,
+        )
+
+    for _round in range(5):
+        rows = book.claims(partner_id, digest_claim_prefix(day, recipient))
+        covered: set[str] = set()
+        for row in rows:
+            covered.update(json.loads(row.get("LeadIds") or "[]"))
+        # Finish batches a crashed or failed run left Pending (same leads, same key).
+        for row in rows:
+            if row["State"] == ClaimState.PENDING:
+                ids = tuple(json.loads(row.get("LeadIds") or "[]"))
+                outcome = _deliver(
+                    services,
+                    sender,
+                    partner_id,
+                    row["RowKey"],
+                    kind=NotificationKind.DIGEST,
+                    recipient=recipient,
+                    lead_ids=ids,
+                    render=render,
+                )
+                if outcome is ClaimOutcome.IN_PROGRESS:
+                    raise NotificationInProgress(row["RowKey"])
+                sent += outcome is not ClaimOutcome.DONE
+        remaining = tuple(lead_id for lead_id in digest_ids if lead_id not in covered)
+        if not remaining:
+            return sent
+        batch = max((int(row["RowKey"].rsplit("|", 1)[1]) for row in rows), default=-1) + 1
+        outcome = _deliver(
+            services,
+            sender,
+            partner_id,
+            digest_claim_key(day, recipient, batch),
+            kind=NotificationKind.DIGEST,
+            recipient=recipient,
+            lead_ids=remaining,
+            render=render,
+        )
+        if outcome is ClaimOutcome.IN_PROGRESS:
+            raise NotificationInProgress(digest_claim_key(day, recipient, batch))
+        if outcome in (ClaimOutcome.WON, ClaimOutcome.TAKEN_OVER):
+            sent += 1
+        # DONE or a batch another run claimed first: read again and cover what is left.
+    raise NotificationInProgress(f"digest {partner_id} {day.isoformat()} keeps changing")
+
+
+def send_partner_digest(
+    services: Services, partner_id: str, day: date, sender: EmailSender, *, late: bool = False
+) -> int:
+    """One partner's digest of `day` to every recipient. Returns the number of emails sent."""
+    book = notification_log(services)
+    if not late:
+        # Before reading the day's digest leads: see notify_lead.
+        book.set_digest_state(partner_id, day, DIGEST_STARTED, services.clock())
+    digest_ids = book.digest_lead_ids(partner_id, day)
+    sent = 0
+    if digest_ids:
+        for recipient in notification_settings.recipients(services, partner_id):
+            sent += _send_digest_to(services, sender, partner_id, day, recipient, digest_ids)
+    if not late:
+        book.set_digest_state(partner_id, day, DIGEST_DONE, services.clock())
+    return sent
+
+
+def previous_utc_day(now: datetime) -> date:
+    return now.date() - timedelta(days=1)
+
+
+def parse_digest_input(admin_input: str | None) -> date | None:
+    """The day of an admin run's input `{"date": "YYYY-MM-DD"}`; None for a scheduled run.
+
+    Raises ValueError for input that names no valid day: a typo must not silently send
+    yesterday's digest instead.
+    """
+    if admin_input is None or not admin_input.strip():
+        return None
+    body = json.loads(admin_input)
+    if not isinstance(body, dict) or not isinstance(body.get("date"), str):
+        raise ValueError('digest input must be {"date": "YYYY-MM-DD"}')
+    return date.fromisoformat(body["date"])
+
+
+def send_daily_digest(
+    services: Services, *, day: date | None = None, sender: EmailSender | None = None
+) -> DigestResult:
+    """The `send_daily_digest` timer: every partner's digest for `day`, or (scheduled) for the
+    previous UTC day plus any of the days before it whose run did not finish."""
+    sender = sender or default_sender(services.settings)
+    result = DigestResult()
+    failures: list[Exception] = []
+    for partner_id in services.partner_ids():
+        if day is not None:
+            days = [day]
+        else:
+            yesterday = previous_utc_day(services.clock())
+            book = notification_log(services)
+            earlier = [yesterday - timedelta(days=back) for back in range(DIGEST_CATCH_UP_DAYS, 0, -1)]
+            days = [d for d in earlier if book.digest_state(partner_id, d) != DIGEST_DONE]
+            days.append(yesterday)
+        for digest_day in days:
+            try:
+                result.sent += send_partner_digest(services, partner_id, digest_day, sender)
+            except (TransientEmailError, NotificationInProgress) as error:
+                # One partner's trouble does not hold up the others; its day stays Started,
+                # so the next scheduled run finishes it.
+                log.warning("digest %s %s not finished: %s", partner_id, digest_day, error)
+                failures.append(error)
+            if digest_day not in result.days:
+                result.days.append(digest_day)
+    log.info("send_daily_digest: days %s, %d emails", [d.isoformat() for d in result.days], result.sent)
+    if failures:
+        raise failures[0]
+    return result
+
+
+# --- overdue reminders -------------------------------------------------------------------
+
+
+def remind_contact_overdue(services: Services, stored: StoredLead, sender: EmailSender | None = None) -> int:
+    """The overdue sweep's hook: one `ContactOverdue` per lead per recipient, however often the
+    sweep calls. Raises NotificationInProgress or TransientEmailError so the sweep keeps the
+    lead's due row and the next run tries again."""
+    sender = sender or default_sender(services.settings)
+    lead = stored.lead
+    if lead.is_informational:
+        return 0
+    settings = services.settings
+    resource = _resource(services, stored)
+    sent = 0
+    for recipient in notification_settings.recipients(services, lead.partner_id):
+
+        def render(_ids: tuple[str, ...], recipient: str = recipient) -> EmailMessage:
+            return render_contact_overdue(
+                resource,
+                recipient=recipient,
+                sender=settings.email_sender_address,
+                portal_base_url=settings.portal_base_url,
+                urgency_hours=settings.urgency_hours,
+            )
+
+        outcome = _deliver(
+            services,
+            sender,
+            lead.partner_id,
+            overdue_claim_key(lead.id, recipient),
+            kind=NotificationKind.CONTACT_OVERDUE,
+            recipient=recipient,
+            lead_ids=(lead.id,),
+            render=render,
+        )
+        if outcome is ClaimOutcome.IN_PROGRESS:
+            raise NotificationInProgress(overdue_claim_key(lead.id, recipient))
+        sent += outcome is not ClaimOutcome.DONE
+    return sent
