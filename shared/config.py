@@ -159,6 +159,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     acs_key = env.get(ACS_ACCESS_KEY, "").strip() or None
     if acs_key and not acs_endpoint:
         raise ConfigurationError(ACS_ENDPOINT, f"{ACS_ACCESS_KEY} is set but {ACS_ENDPOINT} is not")
+    acs_client_id = env.get(AZURE_CLIENT_ID, "").strip() or env.get(STORAGE_CLIENT_ID, "").strip() or None
+    # App Service sets IDENTITY_ENDPOINT where a managed identity can be used.
+    has_identity = bool(acs_client_id or env.get("IDENTITY_ENDPOINT") or env.get("MSI_ENDPOINT"))
+    if acs_endpoint and not acs_key and not has_identity:
+        raise ConfigurationError(
+            ACS_ENDPOINT,
+            f"is set without {ACS_ACCESS_KEY} and without a managed identity ({AZURE_CLIENT_ID})",
+        )
     portal = (env.get(PORTAL_BASE_URL, "").strip() or "http://127.0.0.1:7071").rstrip("/")
     if not portal.startswith(("http://", "https://")):
         raise ConfigurationError(PORTAL_BASE_URL, "must be an http(s) URL")
@@ -167,7 +175,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         email_sender_address=env.get(EMAIL_SENDER_ADDRESS, "").strip() or "leads@localhost",
         acs_endpoint=acs_endpoint,
         acs_access_key=acs_key,
-        acs_client_id=env.get(AZURE_CLIENT_ID, "").strip() or env.get(STORAGE_CLIENT_ID, "").strip() or None,
+        acs_client_id=acs_client_id,
         outbox_dir=env.get(OUTBOX_DIR, "").strip() or ".outbox",
         portal_base_url=portal,
         email_deliverability_check=check,

@@ -20,6 +20,9 @@ from shared.services.container import Services
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# function_app checks its settings on import; tests that import it in-process need storage set.
+os.environ.setdefault("AzureWebJobsStorage", "UseDevelopmentStorage=true")
+
 
 @pytest.fixture(scope="session")
 def azurite() -> Iterator[Azurite]:
