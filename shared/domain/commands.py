@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictStr,
@@ -29,7 +30,7 @@ _ISO_4217 = frozenset(
     KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK
     NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD
     SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD
-    XOF XPF YER ZAR ZMW ZWL""".split()  # noqa: SIM905
+    XOF XPF YER ZAR ZMW ZWL""".split()
 )
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{1,63}$")
 
@@ -43,6 +44,27 @@ def _currency(value: str) -> str:
 def _email(value: str) -> str:
     if not _EMAIL.match(value):
         raise ValueError("must be an email address")
+    return value
+
+
+def _number(value: Any) -> Any:
+    # JSON numbers only: pydantic would also take "100" and parse it.
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("must be a number")
+    # Through str, so 0.1 stays 0.1 rather than the nearest binary fraction.
+    return Decimal(str(value)) if isinstance(value, float) else value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def _not_null(value: Any) -> Any:
+    # A deal always has these; null would not clear them, so it is refused rather than ignored.
+    if value is None:
+        raise ValueError("must not be null")
     return value
 
 
@@ -64,7 +86,9 @@ def _date_only(value: Any) -> Any:
 
 
 Currency = Annotated[StrictStr, AfterValidator(_currency)]
-Money = Annotated[Decimal, Field(allow_inf_nan=True), AfterValidator(_money)]
+Money = Annotated[Decimal, Field(allow_inf_nan=True), BeforeValidator(_number), AfterValidator(_money)]
+Notes = Annotated[StrictStr, Field(min_length=1, max_length=4000), AfterValidator(_not_blank)]
+Name = Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
 EmailAddress = Annotated[StrictStr, Field(max_length=254), AfterValidator(_email)]
 CalendarDate = Annotated[date, Field(json_schema_extra={"format": "date"})]
 
@@ -74,17 +98,17 @@ class Command(BaseModel):
 
 
 class TeamMemberBody(Command):
-    name: StrictStr = Field(min_length=1, max_length=200)
+    name: Name
     email: EmailAddress
     phone: StrictStr | None = Field(None, max_length=64)
 
 
 class AcceptBody(Command):
-    deal_name: StrictStr = Field(min_length=1, max_length=200)
+    deal_name: Name
     estimated_value: Money
     currency: Currency = "USD"
     estimated_close_date: CalendarDate
-    notes: StrictStr = Field(min_length=1, max_length=4000)
+    notes: Notes
     campaign_id: StrictStr | None = Field(None, max_length=200)
     crm_id: StrictStr | None = Field(None, max_length=200)
     team: list[TeamMemberBody] = Field(default_factory=list, max_length=50)
@@ -104,17 +128,19 @@ class DeclineBody(Command):
 
 
 class DealUpdateBody(Command):
-    deal_name: StrictStr | None = Field(None, min_length=1, max_length=200)
+    deal_name: Name | None = None
     estimated_value: Money | None = None
     currency: Currency | None = None
     estimated_close_date: CalendarDate | None = None
-    notes: StrictStr | None = Field(None, min_length=1, max_length=4000)
+    notes: Notes | None = None
+    # These two may be cleared with null.
     campaign_id: StrictStr | None = Field(None, max_length=200)
     crm_id: StrictStr | None = Field(None, max_length=200)
 
-    _check_date = field_validator("estimated_close_date", mode="before")(
-        lambda value: value if value is None else _date_only(value)
-    )
+    _required_not_null = field_validator(
+        "deal_name", "estimated_value", "currency", "estimated_close_date", "notes", mode="before"
+    )(_not_null)
+    _check_date = field_validator("estimated_close_date", mode="before")(_date_only)
 
     @model_validator(mode="after")
     def _not_empty(self) -> DealUpdateBody:

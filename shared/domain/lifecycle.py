@@ -68,11 +68,24 @@ _EVENT_TYPE = {
 }
 
 
-class InvalidTransition(Exception):
+# A lead's team is bounded, so a lead always fits in one stored row.
+MAX_TEAM_MEMBERS = 50
+
+
+class ChangeRefused(Exception):
+    """The lead's current state does not allow the change (HTTP 409)."""
+
+
+class InvalidTransition(ChangeRefused):
     def __init__(self, stage: Stage, action: Action) -> None:
-        super().__init__(f"a lead in stage {stage.value} does not allow {action.value}")
+        super().__init__(f"A lead in stage {stage.value} does not allow {action.value}.")
         self.stage = stage
         self.action = action
+
+
+class TeamFull(ChangeRefused):
+    def __init__(self) -> None:
+        super().__init__(f"The lead's team already has {MAX_TEAM_MEMBERS} members.")
 
 
 @dataclass(frozen=True)
@@ -263,9 +276,8 @@ _DEAL_FIELDS = {
 def update_deal(lead: Lead, body: DealUpdateBody, *, actor: str, now: datetime) -> Change:
     next_state(lead.stage, Action.UPDATE_DEAL)
     assert lead.deal is not None, "an accepted lead always has a deal"
+    # Only the fields the client sent; the body refuses null for the deal's required fields.
     changes = {_DEAL_FIELDS[name]: getattr(body, name) for name in body.model_fields_set}
-    required = {"name", "value", "currency", "estimated_close_date", "notes"}
-    changes = {key: value for key, value in changes.items() if value is not None or key not in required}
     deal = lead.deal.model_copy(update=changes)
     return _transition(
         lead,
@@ -278,6 +290,9 @@ def update_deal(lead: Lead, body: DealUpdateBody, *, actor: str, now: datetime) 
 
 
 def add_team_member(lead: Lead, body: TeamMemberBody, *, actor: str, now: datetime) -> Change:
+    next_state(lead.stage, Action.ADD_TEAM_MEMBER)
+    if len(lead.team) >= MAX_TEAM_MEMBERS:
+        raise TeamFull()
     return _transition(
         lead,
         Action.ADD_TEAM_MEMBER,

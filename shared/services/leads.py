@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import random
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -11,6 +14,7 @@ from typing import Any
 
 from shared.adapters.lead_repository import ConcurrentUpdate, StoredLead
 from shared.adapters.principal import Principal
+from shared.adapters.storage_clients import LEAD_EVENTS_QUEUE
 from shared.domain import action_center, lifecycle
 from shared.domain.enums import Stage, Tab
 from shared.domain.errors import invalid_transition, not_found, precondition_failed
@@ -22,8 +26,11 @@ from shared.services.container import Services
 log = logging.getLogger(__name__)
 
 # Attempts at a change that lost a race when the caller sent no If-Match: the
-# change is decided again on the fresh lead, so no update is ever lost.
-_ATTEMPTS = 5
+# change is decided again on the fresh lead, so no update is ever lost. Each
+# lost round means another writer won, so even many racing writers all land.
+_ATTEMPTS = 30
+# A short random pause after a lost race spreads the retries of racing writers.
+_BACKOFF_SECONDS = 0.01
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lead-read")
 
 Decide = Callable[[Lead, datetime], lifecycle.Change]
@@ -104,22 +111,23 @@ def change_lead(
     services: Services, principal: Principal, lead_id: str, decide: Decide, *, if_match: str | None
 ) -> LeadView:
     """Apply a lifecycle change: refused (409), stale (412), or stored with its history and event."""
-    for _attempt in range(_ATTEMPTS):
+    for attempt in range(_ATTEMPTS):
         stored = _stored(services, principal, lead_id)
         if if_match is not None and if_match.strip() not in (stored.etag, "*"):
             raise precondition_failed()
         try:
             change = decide(stored.lead, services.clock())
-        except lifecycle.InvalidTransition as refused:
+        except lifecycle.ChangeRefused as refused:
             raise invalid_transition(str(refused)) from None
         try:
             etag = services.leads.save(change, stored.etag)
         except ConcurrentUpdate:
             if if_match is not None:
                 raise precondition_failed() from None
+            time.sleep(random.uniform(0, _BACKOFF_SECONDS * min(attempt + 1, 5)))
             continue
         if change.event is not None:
-            services.events.publish(principal.partner_id, lead_id)
+            publish_event(services, change.event)
         favorite = services.leads.is_favorite(principal.partner_id, principal.user_id, lead_id)
         log.info(
             "lead changed",
@@ -131,6 +139,21 @@ def change_lead(
         )
         return _view(services, change.lead, etag, favorite)
     raise precondition_failed("The lead is being changed by others right now; reload it and try again.")
+
+
+def publish_event(services: Services, event: lifecycle.LeadEvent) -> None:
+    """Send the event of a change this process just stored, then drop its outbox row.
+
+    Only the writer that stored the change sends it right away; the dispatcher
+    timer sends rows that are left behind by a crash in between, once they are
+    old enough that no writer is still busy with them. So an event is sent once.
+    """
+    services.queues.send_text(LEAD_EVENTS_QUEUE, json.dumps(event.to_message()))
+    services.leads.delete_event(event.partner_id, outbox_row_key(event.event_id))
+
+
+def outbox_row_key(event_id: str) -> str:
+    return f"out|{event_id}"
 
 
 def history(services: Services, principal: Principal, lead_id: str) -> list[dict[str, Any]]:

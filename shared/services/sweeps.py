@@ -2,28 +2,36 @@
 
 Each sweep reads only the due rows up to now, re-checks the lead, acts, and
 then deletes the row. Running twice, or twice at once, changes nothing more:
-the lead's ETag lets one writer win and the loser finds the lead moved on.
+the lead's ETag lets one writer win, the loser finds the lead moved on, and
+only the winner sends the change's event.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from shared.adapters.due_index import DueKind, DueRow
 from shared.adapters.lead_repository import ConcurrentUpdate, StoredLead
+from shared.adapters.storage_clients import LEAD_EVENTS_QUEUE
 from shared.domain import lifecycle
 from shared.domain.enums import Stage
 from shared.services.container import Services
+from shared.services.leads import publish_event
 
 log = logging.getLogger("leads.sweeps")
 
-_ATTEMPTS = 3
+_ATTEMPTS = 5
+# The dispatcher leaves younger outbox rows to the writer that is sending them right now.
+OUTBOX_GRACE = timedelta(minutes=2)
 
 # Called for each lead whose request for contact is overdue, each time the sweep
 # sees it until its due row is gone; the notifier sends each reminder once.
 OverdueHook = Callable[[Services, StoredLead], None]
+Decide = Callable[[StoredLead], lifecycle.Change | None]
 
 
 @dataclass
@@ -32,54 +40,84 @@ class SweepResult:
     changed: list[str] = field(default_factory=list)
 
 
-def _with_fresh_lead(services: Services, row: DueRow, act: Callable[[StoredLead], bool]) -> bool:
-    """Re-read the lead and act on it, again if another writer got there first."""
+def _change_fresh_lead(services: Services, row: DueRow, decide: Decide) -> lifecycle.Change | None:
+    """Re-read the lead, decide, and store the change; again if another writer got there first.
+
+    None when the lead is gone or has nothing to change any more.
+    """
     for _attempt in range(_ATTEMPTS):
         stored = services.leads.get(row.partner_id, row.lead_id)
         if stored is None:
-            return False
+            return None
+        change = decide(stored)
+        if change is None:
+            return None
         try:
-            return act(stored)
+            services.leads.save(change, stored.etag)
         except ConcurrentUpdate:
             continue
+        return change
     raise ConcurrentUpdate(row.lead_id)
 
 
 def expire_leads(services: Services) -> SweepResult:
+    """Archive every Received lifecycle lead whose expiration has passed."""
     now = services.clock()
     result = SweepResult()
 
-    def expire(stored: StoredLead) -> bool:
+    def expire(stored: StoredLead) -> lifecycle.Change | None:
         if not lifecycle.is_expiry_due(stored.lead, now):
-            return False
-        services.leads.save(lifecycle.expire(stored.lead, now=now), stored.etag)
-        return True
+            return None
+        return lifecycle.expire(stored.lead, now=now)
 
-    for row in services.due.due(DueKind.EXPIRE, now):
+    for row in _expiry_candidates(services, now):
         result.due_rows += 1
-        if _with_fresh_lead(services, row, expire):
+        change = _change_fresh_lead(services, row, expire)
+        if change is not None:
             result.changed.append(row.lead_id)
-        # Publish also when an earlier run stored the change but died before publishing.
-        services.events.publish(row.partner_id, row.lead_id)
-        services.due.done(row)
+            if change.event is not None:
+                publish_event(services, change.event)
+        if row.kind is DueKind.EXPIRE or change is not None or _moved_on(services, row):
+            services.due.done(row)
     log.info("expire_leads: %d due rows, %d expired", result.due_rows, len(result.changed))
     return result
 
 
+def _expiry_candidates(services: Services, now: datetime) -> list[DueRow]:
+    """Expiry rows due now, and overdue-check rows whose lead's expiry has passed too.
+
+    A lead whose customer asked for contact gets its expiry row only when the
+    overdue sweep has seen it; a lead that arrives already older than its
+    expiry (CreatedTime in the past) must not wait for that sweep to expire.
+    """
+    rows = list(services.due.due(DueKind.EXPIRE, now))
+    overdue_to_expiry = timedelta(days=services.settings.lead_expiry_days) - timedelta(
+        hours=services.settings.urgency_hours
+    )
+    if overdue_to_expiry >= timedelta(0):
+        rows.extend(services.due.due(DueKind.OVERDUE, now - overdue_to_expiry))
+    return rows
+
+
+def _moved_on(services: Services, row: DueRow) -> bool:
+    stored = services.leads.get(row.partner_id, row.lead_id)
+    return stored is None or stored.lead.stage is not Stage.RECEIVED
+
+
 def flag_overdue_contact_requests(services: Services, remind: OverdueHook | None = None) -> SweepResult:
+    """Record the overdue urgency of unanswered requests for contact, then schedule their expiry."""
     now = services.clock()
     hours = services.settings.urgency_hours
     result = SweepResult()
 
-    def record(stored: StoredLead) -> bool:
+    def record(stored: StoredLead) -> lifecycle.Change | None:
         if not lifecycle.is_overdue_due(stored.lead, now, hours):
-            return False
-        services.leads.save(lifecycle.record_overdue(stored.lead, now=now), stored.etag)
-        return True
+            return None
+        return lifecycle.record_overdue(stored.lead, now=now)
 
     for row in services.due.due(DueKind.OVERDUE, now):
         result.due_rows += 1
-        if _with_fresh_lead(services, row, record):
+        if _change_fresh_lead(services, row, record) is not None:
             result.changed.append(row.lead_id)
         stored = services.leads.get(row.partner_id, row.lead_id)
         if stored is not None and stored.lead.stage is Stage.RECEIVED:
@@ -94,6 +132,18 @@ def flag_overdue_contact_requests(services: Services, remind: OverdueHook | None
     return result
 
 
-def dispatch_pending_events(services: Services) -> int:
-    """Publish events a crash left in any partner's outbox."""
-    return sum(services.events.publish(partner_id) for partner_id in services.partner_ids())
+def dispatch_pending_events(services: Services, *, grace: timedelta = OUTBOX_GRACE) -> int:
+    """Publish events a crash left in any partner's outbox (those older than `grace`)."""
+    cutoff = services.clock() - grace
+    sent = 0
+    for partner_id in services.partner_ids():
+        for pending in services.leads.pending_events(partner_id):
+            occurred = datetime.fromisoformat(json.loads(pending["message"])["occurredDateTime"])
+            if occurred > cutoff:
+                continue
+            services.queues.send_text(LEAD_EVENTS_QUEUE, pending["message"])
+            services.leads.delete_event(partner_id, pending["row_key"])
+            sent += 1
+    if sent:
+        log.info("dispatch_pending_events: sent %d events left in the outbox", sent)
+    return sent
