@@ -1,24 +1,48 @@
-"""CSV export of the filtered lead list (contract §6)."""
+"""CSV export of the filtered lead list (contract §6).
+
+The export runs the list's own filter code (`matching_leads`) over every page, so
+it holds exactly the leads the list shows. Rows are read from storage a page at a
+time and encoded into the response body as they arrive: memory grows with the
+document, and the body is the only copy of it.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from shared.adapters.principal import Principal
 from shared.domain import csv_export
+from shared.domain.lead import Lead
 from shared.domain.lead_query import LeadQuery
 from shared.services.container import Services
 from shared.services.leads import matching_leads
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class CsvDocument:
     filename: str
     body: bytes
+    rows: int
 
 
 def export_csv(services: Services, principal: Principal, query: LeadQuery) -> CsvDocument:
     leads, favorites = matching_leads(services, principal, query)
     now = services.clock()
-    body = csv_export.render((stored.lead, stored.lead.id in favorites) for stored in leads)
-    return CsvDocument(csv_export.filename(now), body)
+    rows = 0
+
+    def with_favorite() -> Iterator[tuple[Lead, bool]]:
+        nonlocal rows
+        for stored in leads:
+            rows += 1
+            yield stored.lead, stored.lead.id in favorites
+
+    body = csv_export.render(with_favorite())
+    log.info(
+        "leads exported",
+        extra={"partner_id": principal.partner_id, "rows": rows, "bytes": len(body), "tab": query.tab.value},
+    )
+    return CsvDocument(csv_export.filename(now), body, rows)
