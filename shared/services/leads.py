@@ -33,6 +33,9 @@ _ATTEMPTS = 30
 _BACKOFF_SECONDS = 0.01
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lead-read")
 
+# Table Storage returns at most 1,000 rows per request.
+STORAGE_PAGE_SIZE = 1000
+
 Decide = Callable[[Lead, datetime], lifecycle.Change]
 
 
@@ -72,23 +75,35 @@ def get_lead(services: Services, principal: Principal, lead_id: str) -> LeadView
 
 
 def matching_leads(
-    services: Services, principal: Principal, query: LeadQuery, *, after: str | None = None
+    services: Services,
+    principal: Principal,
+    query: LeadQuery,
+    *,
+    after: str | None = None,
+    page_size: int = STORAGE_PAGE_SIZE,
 ) -> tuple[Iterator[StoredLead], set[str]]:
-    """The caller's leads matching `query`, newest first, and the caller's favorite ids."""
+    """The caller's leads matching `query`, newest first, and the caller's favorite ids.
+
+    `page_size` is how many rows each storage round trip reads: a list page asks for
+    little more than it shows, an export trades a few round trips for bounded memory.
+    """
     favorites_future = _pool.submit(services.leads.favorite_ids, principal.partner_id, principal.user_id)
     if query.tab is Tab.FAVORITES:
         favorites = favorites_future.result()
         wanted = sorted(lead_id for lead_id in favorites if after is None or lead_id > after)
         found = services.leads.get_many(principal.partner_id, wanted)
         return (stored for stored in found if query.matches(stored.lead, stored.columns)), favorites
-    leads = services.leads.query(principal.partner_id, query, after=after)
+    leads = services.leads.query(principal.partner_id, query, after=after, page_size=page_size)
     return leads, favorites_future.result()
 
 
 def list_leads(
     services: Services, principal: Principal, query: LeadQuery, *, top: int, after: str | None
 ) -> LeadPage:
-    leads, favorites = matching_leads(services, principal, query, after=after)
+    # One more than the page shows tells whether there is a next page; a company-name
+    # search is filtered in process, so it reads full pages.
+    page_size = STORAGE_PAGE_SIZE if query.customer_name else top + 1
+    leads, favorites = matching_leads(services, principal, query, after=after, page_size=page_size)
     page: list[dict[str, Any]] = []
     more = False
     for stored in leads:

@@ -54,9 +54,10 @@ class Partner:
 
         lead = wait_for(arrived)
         known.add(lead["id"])
-        # Intake's last step sends LeadCreated; act only after it, as a user would.
+        # Intake's last step sends LeadCreated, and contact validation updates the lead
+        # (and its ETag) once; act only after both, as a user who opened the lead would.
         wait_for(lambda: "LeadCreated" in self.event_types(lead["id"]))
-        return lead
+        return wait_for(lambda: (found := self.get(lead["id"]).json())["validatedDateTime"] and found)
 
     def get(self, lead_id: str) -> httpx.Response:
         return self.api.get(f"/api/leads/{lead_id}", headers=self.headers)
