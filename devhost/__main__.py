@@ -54,6 +54,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         "--static", type=Path, metavar="DIR", help="serve the files of DIR at / (outside /api/)"
     )
     parser.add_argument(
+        "--dev-auth",
+        action="store_true",
+        help="local sign-in at /.auth/login: a cookie stands in for App Service Authentication "
+        "and adds X-MS-CLIENT-PRINCIPAL to /api/ requests (never use outside a developer machine)",
+    )
+    parser.add_argument(
         "--settings",
         type=Path,
         default=Path("local.settings.json"),
@@ -127,7 +133,12 @@ def main(argv: list[str] | None = None) -> int:
         functions = read_functions(load_app(arguments.app))
         config = HostConfig.load(arguments.host_json)
         host = FunctionsHost(
-            functions, config, host=arguments.host, port=arguments.port, static_dir=arguments.static
+            functions,
+            config,
+            host=arguments.host,
+            port=arguments.port,
+            static_dir=arguments.static,
+            dev_auth=arguments.dev_auth,
         )
         host.start()
         # Wait in short slices so the signal handler runs promptly on the main thread.

@@ -18,6 +18,9 @@ Admin endpoints:
   scheduled runs). The real host drops admin input for timer triggers, so product code must treat
   `input` as optional.
 
+Local sign-in (`dev_auth=True`, never in Azure): `/.auth/...` is answered by `devhost.dev_auth`, and
+requests under the route prefix without a principal header get one from its cookie.
+
 Static files (`static_dir`): GET and HEAD requests outside the route prefix and `/admin/` are served
 from the directory; `/` and directories serve their `index.html`.
 """
@@ -37,6 +40,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import azure.functions as func
 
+from devhost import dev_auth
 from devhost.config import HostConfig
 from devhost.functions import FunctionSpec, Invoker, TriggerKind
 from devhost.http_server import HttpServer, Request, Response
@@ -91,8 +95,10 @@ class FunctionsHost:
         host: str = "127.0.0.1",
         port: int = 7071,
         static_dir: Path | None = None,
+        dev_auth: bool = False,
     ) -> None:
         self.functions = functions
+        self.dev_auth = dev_auth
         self.config = config
         self.static_dir = static_dir.resolve() if static_dir is not None else None
         self.invoker = Invoker()
@@ -157,6 +163,10 @@ class FunctionsHost:
     def dispatch(self, request: Request) -> Response:
         split = urlsplit(request.target)
         path = split.path
+        if self.dev_auth:
+            if dev_auth.is_auth_path(path):
+                return dev_auth.handle(request)
+            request = dev_auth.with_principal(request, self.config.route_prefix)
         if path == "/admin" or path.startswith("/admin/"):
             return self._admin(request, path)
         prefix = self.config.route_prefix

@@ -1,0 +1,130 @@
+// The portal's shell: header (action center, language), the hash router, and the three views.
+
+import { api, currentUser } from "./api.js";
+import { h, clear, icon } from "./dom.js";
+import { t, setLanguage, currentLanguage, LANGUAGES, translateStatic, enumLabel, formatDateTime, formatCount } from "./i18n.js";
+import { parseRoute } from "./route.js";
+import { LeadList } from "./list.js";
+import { LeadDetail } from "./detail.js";
+import { showSettings } from "./settings.js";
+
+const main = document.getElementById("main");
+const listRoot = h("section", { attrs: { id: "list-view", "aria-label": t("appTitle") } });
+const otherRoot = h("section", { attrs: { id: "other-view" }, hidden: true });
+main.append(listRoot, otherRoot);
+
+let user = null;
+let list = null;
+let detail = null;
+let lastListHash = "#/leads";
+
+function buildHeader() {
+  const bellCount = h("span", { className: "bell-count", attrs: { "data-testid": "action-count" } }, "0");
+  const bell = h("button", { type: "button", className: "icon-button bell", attrs: { id: "action-bell", "aria-haspopup": "dialog" }, on: { click: openActionCenter } }, icon("bell"), bellCount);
+  const language = h("select", { id: "language-select", on: { change: (event) => { setLanguage(event.target.value); rebuild(); } } },
+    ...LANGUAGES.map((code) => h("option", { value: code }, code === "nl" ? "Nederlands" : "English")));
+  language.value = currentLanguage();
+  const view = parseRoute().view;
+  const nav = h("nav", { attrs: { "aria-label": t("appTitle") } },
+    h("a", { href: lastListHash, className: "nav-link", attrs: { id: "nav-leads", "aria-current": view === "list" ? "page" : null } }, t("appTitle")),
+    h("a", { href: "#/settings", className: "nav-link", attrs: { id: "nav-settings", "aria-current": view === "settings" ? "page" : null } }, t("settings")));
+  const userBox = user ? h("span", { className: "user" }, user.name, " · ", h("a", { href: "/.auth/logout" }, t("signOut"))) : null;
+  clear(document.getElementById("header")).append(
+    h("a", { href: "#main", className: "skip-link" }, t("skipToContent")),
+    h("div", { className: "brand" }, t("appTitle")),
+    nav,
+    h("div", { className: "header-tools" }, bell, h("label", { htmlFor: "language-select", className: "visually-hidden" }, t("language")), language, userBox),
+  );
+  if (actionsRequested) refreshActionCount();
+}
+
+// The action center reads every open lead: it waits until the list's first page is on screen.
+let actionsRequested = false;
+function requestActions() {
+  if (actionsRequested) return;
+  actionsRequested = true;
+  refreshActionCount();
+}
+document.addEventListener("portal:first-page", requestActions);
+setTimeout(requestActions, 1500); // also on other views, and on a list that stays empty
+
+let actions = [];
+async function refreshActionCount() {
+  try {
+    actions = (await api("/api/actions")).body.value;
+  } catch {
+    return;
+  }
+  const bell = document.getElementById("action-bell");
+  if (!bell) return;
+  bell.querySelector(".bell-count").textContent = formatCount(actions.length);
+  bell.setAttribute("aria-label", t("actionCenterCount", { count: actions.length }));
+  bell.title = bell.getAttribute("aria-label");
+}
+
+async function openActionCenter() {
+  await refreshActionCount();
+  const headingId = "action-center-heading";
+  const dialog = h("dialog", { className: "action-center", attrs: { "aria-labelledby": headingId } },
+    h("h2", { id: headingId }, t("actionCenter")));
+  if (!actions.length) dialog.append(h("p", {}, t("noActions")));
+  else {
+    dialog.append(h("ul", { className: "action-list" }, ...actions.map((item) => h("li", { dataset: { kind: item.kind } },
+      item.kind === "ContactRequested" ? icon("flame", { filled: true, label: enumLabel(item.kind) }) : null,
+      h("a", { href: `#/leads/${encodeURIComponent(item.leadId)}`, on: { click: () => dialog.close() } }, item.customerName),
+      h("span", { className: "kind" }, enumLabel(item.kind)),
+      h("span", { className: "sub" }, t("due", { date: formatDateTime(item.dueDateTime) })),
+      currentLanguage() === "en" ? h("span", { className: "sub message" }, item.message) : null))));
+  }
+  dialog.append(h("div", { className: "dialog-buttons" }, h("button", { type: "button", className: "secondary", on: { click: () => dialog.close() } }, t("close"))));
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+function rebuild() {
+  translateStatic();
+  buildHeader();
+  list = new LeadList(listRoot);
+  detail = new LeadDetail(otherRoot, { onChanged: refreshActionCount });
+  route();
+}
+
+function route() {
+  const current = parseRoute();
+  for (const link of document.querySelectorAll(".nav-link")) link.removeAttribute("aria-current");
+  if (current.view === "list") {
+    lastListHash = location.hash || "#/leads";
+    document.getElementById("nav-leads")?.setAttribute("aria-current", "page");
+    document.getElementById("nav-leads")?.setAttribute("href", lastListHash);
+    otherRoot.hidden = true;
+    listRoot.hidden = false;
+    list.show(current.state);
+  } else {
+    listRoot.hidden = true;
+    otherRoot.hidden = false;
+    window.scrollTo(0, 0);
+    if (current.view === "lead") detail.show(current.id, lastListHash);
+    else {
+      document.getElementById("nav-settings")?.setAttribute("aria-current", "page");
+      userReady.then((found) => { if (parseRoute().view === "settings") showSettings(otherRoot, found); });
+    }
+  }
+}
+
+document.addEventListener("portal:auth-problem", (event) => {
+  const text = event.detail === "signedInWithoutAccess" ? t("noPartner") : t("notSignedIn");
+  const banner = document.getElementById("banner");
+  banner.textContent = text;
+  banner.hidden = false;
+});
+
+window.addEventListener("hashchange", route);
+
+// The list does not wait for `/.auth/me`: the header and the settings' edit rights follow when it answers.
+const userReady = currentUser().then((found) => {
+  user = found;
+  return found;
+});
+rebuild();
+userReady.then(() => buildHeader());

@@ -1,0 +1,69 @@
+// The hash route: `#/leads?tab=...&filters` (the list), `#/leads/{id}` (one lead), `#/settings`.
+// Emails link to `{PORTAL_BASE_URL}/#/leads/{id}`, so that form must keep working.
+
+export const TABS = ["marketplace", "qualified", "favorites"];
+
+export const ENUM_FILTERS = {
+  callToAction: ["ContactMe", "TestDrive", "FreeTrial", "DownloadNow"],
+  leadSource: ["AppSource", "AzureMarketplace", "AzurePortal"],
+  leadType: ["Offer", "Profile"],
+  quality: ["High", "Low"],
+  stage: ["Received", "Accepted", "Archived", "Informational"],
+  status: ["Received", "Accepted", "Won", "Lost", "Declined", "Expired"],
+  emailValidity: ["Valid", "Invalid", "Spam", "Unknown"],
+  phoneValidity: ["Valid", "Invalid", "Unknown"],
+};
+// Filters kept in the URL besides the enum ones; `createdUntil` is an inclusive day.
+export const TEXT_FILTERS = ["country", "customerName", "createdFrom", "createdUntil"];
+
+export function parseRoute(hash = location.hash) {
+  const raw = hash.replace(/^#/, "") || "/leads";
+  const [path, query = ""] = raw.split("?");
+  const parts = path.split("/").filter(Boolean);
+  if (parts[0] === "leads" && parts.length === 2) return { view: "lead", id: decodeURIComponent(parts[1]) };
+  if (parts[0] === "settings") return { view: "settings" };
+  return { view: "list", state: listState(new URLSearchParams(query)) };
+}
+
+/** The list's tab and filters from the URL; unknown values are dropped. */
+export function listState(params) {
+  const tab = TABS.includes(params.get("tab")) ? params.get("tab") : "marketplace";
+  const filters = {};
+  for (const [name, allowed] of Object.entries(ENUM_FILTERS)) {
+    const values = (params.get(name) || "").split(",").filter((value) => allowed.includes(value));
+    if (values.length) filters[name] = values;
+  }
+  for (const name of TEXT_FILTERS) {
+    const value = (params.get(name) || "").trim();
+    if (value) filters[name] = value;
+  }
+  return { tab, filters };
+}
+
+export function listHash({ tab, filters }) {
+  const params = new URLSearchParams();
+  if (tab !== "marketplace") params.set("tab", tab);
+  for (const [name, value] of Object.entries(filters)) {
+    if (Array.isArray(value) ? value.length : value) params.set(name, Array.isArray(value) ? value.join(",") : value);
+  }
+  const query = params.toString().replaceAll("%2C", ",");
+  return `#/leads${query ? `?${query}` : ""}`;
+}
+
+function nextDay(day) {
+  const date = new Date(`${day}T00:00:00Z`);
+  if (Number.isNaN(date.getTime())) return day;
+  date.setUTCDate(date.getUTCDate() + 1);
+  return date.toISOString().slice(0, 10);
+}
+
+/** The API's query for a tab and filters: the same for the list, the counts and the export. */
+export function apiParams(tab, filters) {
+  const params = new URLSearchParams({ tab });
+  for (const [name, value] of Object.entries(filters)) {
+    if (name === "createdUntil") params.set("createdTo", nextDay(value)); // the API's end is exclusive
+    else if (name === "country") params.set(name, value.split(/[\s,;]+/).filter(Boolean).map((c) => c.toUpperCase()).join(","));
+    else params.set(name, Array.isArray(value) ? value.join(",") : value);
+  }
+  return params;
+}

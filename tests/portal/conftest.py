@@ -1,0 +1,160 @@
+"""Browser tests of the partner portal: the local host with `--static portal/public --dev-auth`,
+Debian's Chromium driven by Playwright, and leads fed through the real intake queues."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from devhost.dev_auth import COOKIE_NAME, DevPrincipal
+from devhost.process import HostProcess
+from shared.config import load_settings
+from shared.services.container import Services
+from tests.conftest import REPO_ROOT, wait_for
+from tests.support.principals import principal_header
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+# Generous for a 2-core machine, still far below a hung page.
+UI_TIMEOUT_MS = 10_000
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    """Debian's Chromium; Playwright's own browser download is not used."""
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} is missing: run .ci/install-browser (apt-get install chromium) first")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+
+
+@pytest.fixture(scope="session")
+def portal_host(app_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
+    """A second local host serving the portal and the local sign-in, on the session's Azurite."""
+    log_path = tmp_path_factory.mktemp("portal-host") / "host.log"
+    env = {**app_env, "PYTHONDONTWRITEBYTECODE": "1"}
+    process = HostProcess(
+        cwd=REPO_ROOT, env=env, log_path=log_path, extra_args=["--static", "portal/public", "--dev-auth"]
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def portal_url(portal_host: HostProcess) -> str:
+    return portal_host.base_url
+
+
+@pytest.fixture(scope="session")
+def portal_api(portal_host: HostProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=portal_host.base_url, timeout=30, trust_env=False) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def intake(app_env: dict[str, str]) -> Services:
+    """In-process services on the session's Azurite: the queues leads come in through."""
+    return Services.build(load_settings(app_env))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+    with sync_playwright() as playwright:
+        launched = launch_chromium(playwright)
+        yield launched
+        launched.close()
+
+
+def principal_cookie(base_url: str, principal: DevPrincipal) -> dict[str, Any]:
+    return {"name": COOKIE_NAME, "value": principal.cookie_value(), "url": base_url}
+
+
+NewContext = Callable[..., BrowserContext]
+
+
+@pytest.fixture
+def new_context(browser: Browser, portal_url: str) -> Iterator[NewContext]:
+    """Browser contexts signed in through the devhost's cookie, closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def make(
+        partner_id: str,
+        *,
+        user_id: str = "user-1",
+        roles: tuple[str, ...] = ("ReferralsAdmin",),
+        locale: str = "en-US",
+        viewport: dict[str, int] | None = None,
+    ) -> BrowserContext:
+        context = browser.new_context(
+            locale=locale,
+            accept_downloads=True,
+            viewport=viewport or {"width": 1280, "height": 900},
+            timezone_id="Europe/Amsterdam",
+        )
+        context.set_default_timeout(UI_TIMEOUT_MS)
+        principal = DevPrincipal(user_id, "Sam Sales", "sam@partner.example", partner_id, roles)
+        context.add_cookies([principal_cookie(portal_url, principal)])
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def send_marketplace(intake: Services, body: dict[str, Any]) -> None:
+    intake.queues.send_text("marketplace-leads", json.dumps(body))
+
+
+def send_referral(intake: Services, body: dict[str, Any]) -> None:
+    intake.queues.send_text("referrals", json.dumps(body))
+
+
+def api_leads(client: httpx.Client, partner_id: str, **params: str) -> list[dict[str, Any]]:
+    """Every lead of the partner in a tab (through the API, as the test's ground truth)."""
+    found: list[dict[str, Any]] = []
+    query: dict[str, str] = {"top": "500", **params}
+    while True:
+        response = client.get("/api/leads", params=query, headers=principal_header(partner_id=partner_id))
+        response.raise_for_status()
+        found += response.json()["value"]
+        token = response.json()["continuationToken"]
+        if not token:
+            return found
+        query["continuationToken"] = token
+
+
+def wait_until_validated(client: httpx.Client, partner_id: str, expected: dict[str, int]) -> None:
+    """Until each tab holds the expected number of leads, every one of them validated."""
+
+    def ready() -> bool:
+        for tab, count in expected.items():
+            leads = api_leads(client, partner_id, tab=tab)
+            if len(leads) != count or not all(lead["validatedDateTime"] for lead in leads):
+                return False
+        return True
+
+    wait_for(ready, timeout=30)
+
+
+def open_portal(context: BrowserContext, url: str) -> Page:
+    page = context.new_page()
+    page.goto(url)
+    return page
