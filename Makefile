@@ -33,7 +33,7 @@ local.settings.json:
 
 # Azurite on 10000-10002 and the functions host on $(PORT), in the foreground; Ctrl-C stops both.
 run: bootstrap local.settings.json
-	exec $(PY) -m devhost --azurite --port $(PORT) --static portal/public
+	exec $(PY) -m devhost --azurite --port $(PORT) --static portal/public --dev-auth
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .

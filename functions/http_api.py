@@ -14,7 +14,13 @@ from shared.domain import lifecycle
 from shared.domain.commands import AcceptBody, CloseBody, DealUpdateBody, DeclineBody, TeamMemberBody
 from shared.domain.errors import bad_request
 from shared.domain.lead import Lead
-from shared.domain.lead_query import decode_continuation, encode_continuation, parse_lead_query, parse_top
+from shared.domain.lead_query import (
+    LeadQuery,
+    decode_continuation,
+    encode_continuation,
+    parse_lead_query,
+    parse_top,
+)
 from shared.services import export, leads, notification_settings
 from shared.services.container import services
 
@@ -29,6 +35,14 @@ class Apply(Protocol[BodyModel]):
 
 def _lead_response(view: leads.LeadView) -> func.HttpResponse:
     return json_response(200, view.body, {"ETag": view.etag})
+
+
+def _filtered_query(req: func.HttpRequest) -> LeadQuery:
+    """The list's tab and filters, as the list, the export and the count read them."""
+    query, errors = parse_lead_query(req.params)
+    if errors:
+        raise bad_request(errors)
+    return query
 
 
 def _change(req: func.HttpRequest, model: type[BodyModel], apply: Apply[BodyModel]) -> func.HttpResponse:
@@ -65,12 +79,7 @@ def list_leads(req: func.HttpRequest) -> func.HttpResponse:
 @api_endpoint("export_leads")
 def export_leads(req: func.HttpRequest) -> func.HttpResponse:
     principal = principal_from_headers(req.headers)
-    query, errors = parse_lead_query(
-        {k: v for k, v in req.params.items() if k not in ("top", "continuationToken")}
-    )
-    if errors:
-        raise bad_request(errors)
-    document = export.export_csv(services(), principal, query)
+    document = export.export_csv(services(), principal, _filtered_query(req))
     return func.HttpResponse(
         document.body,
         status_code=200,
@@ -78,6 +87,14 @@ def export_leads(req: func.HttpRequest) -> func.HttpResponse:
         mimetype="text/csv",
         charset="utf-8",
     )
+
+
+@bp.function_name("count_leads")
+@bp.route(route="leads/count", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_endpoint("count_leads")
+def count_leads(req: func.HttpRequest) -> func.HttpResponse:
+    principal = principal_from_headers(req.headers)
+    return json_response(200, {"count": leads.count_leads(services(), principal, _filtered_query(req))})
 
 
 @bp.function_name("get_lead")

@@ -14,7 +14,16 @@ import azure.functions as func
 bp = func.Blueprint()
 
 PORTAL_ROOT = Path(__file__).resolve().parent.parent / "portal" / "public"
-_CACHE_CONTROL = "no-cache"
+_SECURITY_HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    # The same policy as the page's meta tag, plus what only a header can say.
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "same-origin",
+}
 
 
 def portal_file(path: str) -> Path | None:
@@ -29,7 +38,11 @@ def portal_file(path: str) -> Path | None:
 @bp.function_name("portal")
 @bp.route(route="portal/{*path}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def portal(req: func.HttpRequest) -> func.HttpResponse:
-    found = portal_file(req.route_params.get("path") or "")
+    path = req.route_params.get("path") or ""
+    if not path and not req.url.split("?")[0].endswith("/"):
+        # The page's assets are relative: /api/portal must become /api/portal/.
+        return func.HttpResponse(status_code=308, headers={"Location": "/api/portal/"})
+    found = portal_file(path)
     if found is None:
         return func.HttpResponse("Not found", status_code=404, mimetype="text/plain")
     mimetype = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
@@ -37,5 +50,5 @@ def portal(req: func.HttpRequest) -> func.HttpResponse:
         found.read_bytes(),
         status_code=200,
         mimetype=mimetype,
-        headers={"Cache-Control": _CACHE_CONTROL, "X-Content-Type-Options": "nosniff"},
+        headers=_SECURITY_HEADERS,
     )

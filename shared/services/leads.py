@@ -114,6 +114,12 @@ def list_leads(
     return LeadPage(page, page[-1]["id"] if page else None, more)
 
 
+def count_leads(services: Services, principal: Principal, query: LeadQuery) -> int:
+    """How many leads the list would show for `query`, over all its pages."""
+    leads, _favorites = matching_leads(services, principal, query)
+    return sum(1 for _stored in leads)
+
+
 def set_favorite(services: Services, principal: Principal, lead_id: str, favorite: bool) -> None:
     _stored(services, principal, lead_id)
     if favorite:
