@@ -61,6 +61,11 @@ def read_json_object(req: func.HttpRequest) -> dict[str, Any]:
         raise bad_request([FieldError("body", "a JSON object is required")])
     try:
         parsed = json.loads(body)
+    except RecursionError:
+        # Nesting deeper than the parser's stack: not a body any client means to send.
+        raise bad_request(
+            [FieldError("body", "is nested too deeply")], "The body is not valid JSON."
+        ) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise bad_request(
             [FieldError("body", f"is not valid JSON: {error}")], "The body is not valid JSON."

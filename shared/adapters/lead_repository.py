@@ -31,10 +31,14 @@ from shared.domain.lead_query import LeadQuery
 from shared.domain.lifecycle import Change, HistoryEntry, LeadEvent
 
 LEAD_PREFIX = "lead|"
-# Table Storage holds at most 32K UTF-16 characters in one string property.
-_CHUNK = 30_000
+# Table Storage holds at most 32K UTF-16 code units (64 KiB) in one string property, and
+# 1 MiB in one entity. A character outside the BMP (an emoji) takes two code units, so
+# 15,000 characters always fit in one property, whatever the text.
+_CHUNK = 15_000
 _MAX_CHUNKS = 30
 _SAFE_USER = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+# Rows of the first storage page of a list query (a list page shows 50 by default).
+_FIRST_PAGE = 64
 # Leads fetched per `RowKey eq ... or ...` query when reading a known set.
 _IDS_PER_QUERY = 20
 
@@ -80,7 +84,7 @@ def index_columns(lead: Lead) -> dict[str, str | None]:
     }
 
 
-def _lead_entity(lead: Lead) -> dict[str, Any]:
+def lead_entity(lead: Lead) -> dict[str, Any]:
     data = lead.model_dump_json(by_alias=True)
     chunks = [data[i : i + _CHUNK] for i in range(0, len(data), _CHUNK)]
     if len(chunks) > _MAX_CHUNKS:
@@ -128,12 +132,17 @@ def _history_from_entity(entity: dict[str, Any]) -> HistoryEntry:
     )
 
 
+def outbox_row_key(event: LeadEvent) -> str:
+    return f"out|{event.event_id}"
+
+
+def event_message(event: LeadEvent) -> str:
+    """The `lead-events` message text, as the outbox row holds it."""
+    return json.dumps(event.to_message())
+
+
 def _event_entity(event: LeadEvent) -> dict[str, Any]:
-    return {
-        "PartitionKey": event.partner_id,
-        "RowKey": f"out|{event.event_id}",
-        "Event": json.dumps(event.to_message()),
-    }
+    return {"PartitionKey": event.partner_id, "RowKey": outbox_row_key(event), "Event": event_message(event)}
 
 
 def _change_operations(change: Change) -> list[tuple[str, dict[str, Any]]]:
@@ -171,7 +180,7 @@ class LeadRepository:
         """
         lead = change.lead
         key_entity = {"PartitionKey": lead.partner_id, "RowKey": f"key|{idempotency_key}", "LeadId": lead.id}
-        operations = [("create", key_entity), ("create", _lead_entity(lead)), *_change_operations(change)]
+        operations = [("create", key_entity), ("create", lead_entity(lead)), *_change_operations(change)]
         try:
             self._table.submit_transaction(operations)
         except (TableTransactionError, ResourceExistsError) as error:
@@ -200,7 +209,7 @@ class LeadRepository:
         lead = change.lead
         update = (
             "update",
-            _lead_entity(lead),
+            lead_entity(lead),
             {"mode": UpdateMode.REPLACE, "etag": etag, "match_condition": MatchConditions.IfNotModified},
         )
         try:
@@ -240,13 +249,29 @@ class LeadRepository:
                 alternatives.append(f"{column} eq @{name}")
             # The SDK substitutes only whitespace-separated @names, hence the spaced parentheses.
             conditions.append("( " + " or ".join(alternatives) + " )")
-        rows = self._table.query_entities(
-            _filter(conditions), parameters=parameters, results_per_page=page_size
-        )
-        for row in rows:
+        for row in self._pages(_filter(conditions), parameters, page_size):
             stored = _lead_from_entity(row)
             if query.matches(stored.lead, stored.columns):
                 yield stored
+
+    def _pages(self, filter_text: str, parameters: dict[str, Any], page_size: int) -> Iterator[Any]:
+        """Rows page by page, the first page small and each next one twice as large.
+
+        A list page needs ~50 rows and an export needs them all: starting small keeps the
+        first answer fast (storage does not read and send 1,000 leads to show 50), and
+        doubling keeps the number of round trips of a long read logarithmic.
+        """
+        size = min(_FIRST_PAGE, page_size)
+        token: Any = None
+        while True:
+            pages = self._table.query_entities(
+                filter_text, parameters=parameters, results_per_page=size
+            ).by_page(continuation_token=token)
+            yield from next(pages)
+            token = pages.continuation_token
+            if not token:
+                return
+            size = min(size * 2, page_size)
 
     def get_many(self, partner_id: str, lead_ids: list[str]) -> Iterator[StoredLead]:
         """The stored leads among `lead_ids`, in id order (newest first)."""

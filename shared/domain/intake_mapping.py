@@ -88,7 +88,8 @@ class NewLead:
 
 
 class _Inbound(BaseModel):
-    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    # Schemas are built on first use, not at import: keeps the app's cold start short.
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True, defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -156,6 +157,8 @@ class _Referral(_Inbound):
 def parse_json_object(raw: bytes | str) -> dict[str, Any]:
     try:
         body = json.loads(raw)
+    except RecursionError:
+        raise UnprocessableLead("not JSON: nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise UnprocessableLead(f"not JSON: {error}") from None
     if not isinstance(body, dict):

@@ -9,8 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 from shared.adapters.due_index import DueKind
-from shared.adapters.lead_repository import DuplicateLead
-from shared.adapters.storage_clients import CONTACT_VALIDATION_QUEUE
+from shared.adapters.lead_repository import DuplicateLead, event_message, outbox_row_key
+from shared.adapters.storage_clients import CONTACT_VALIDATION_QUEUE, LEAD_EVENTS_QUEUE
+from shared.config import StorageSettings
 from shared.domain import lifecycle
 from shared.domain.intake_mapping import NewLead, map_marketplace_lead, map_referral, parse_json_object
 from shared.domain.lead import Lead
@@ -43,8 +44,9 @@ def ingest(services: Services, raw: bytes | str, mapper: Mapper) -> IntakeResult
         now=now,
         expiry_days=services.settings.lead_expiry_days,
     )
+    change = lifecycle.created(lead)
     try:
-        services.leads.create(lifecycle.created(lead), new_lead.idempotency_key)
+        services.leads.create(change, new_lead.idempotency_key)
         created = True
     except DuplicateLead as duplicate:
         stored = services.leads.get(new_lead.partner_id, duplicate.lead_id)
@@ -57,11 +59,28 @@ def ingest(services: Services, raw: bytes | str, mapper: Mapper) -> IntakeResult
     # Everything below is idempotent, and runs again on a redelivered message so a
     # crash between the lead's write and these steps loses nothing.
     if created:
-        services.register_partner(lead.partner_id)
+        _register_partner(services, lead.partner_id)
     _schedule_first_due(services, lead)
     services.queues.send(CONTACT_VALIDATION_QUEUE, {"partnerId": lead.partner_id, "leadId": lead.id})
-    services.events.publish(lead.partner_id, lead.id)
+    if created and change.event is not None:
+        # The new lead's event is known: send it and clear its outbox row, without first
+        # reading the outbox back (two storage requests instead of three).
+        services.queues.send_text(LEAD_EVENTS_QUEUE, event_message(change.event))
+        services.leads.delete_event(lead.partner_id, outbox_row_key(change.event))
+    else:
+        services.events.publish(lead.partner_id, lead.id)
     return IntakeResult(lead.partner_id, lead.id, created)
+
+
+# Partners this process has registered: one upsert per partner and process, not per lead.
+_registered_partners: set[tuple[StorageSettings, str]] = set()
+
+
+def _register_partner(services: Services, partner_id: str) -> None:
+    key = (services.settings.storage, partner_id)
+    if key not in _registered_partners:
+        services.register_partner(partner_id)
+        _registered_partners.add(key)
 
 
 def _schedule_first_due(services: Services, lead: Lead) -> None:

@@ -1,0 +1,180 @@
+"""Shared benchmark helpers: a private Azurite and local host, request counting, result tables.
+
+Every benchmark starts its own in-memory Azurite on free ports (and, when it needs one,
+the local functions host on a free port), so runs never disturb `make run` or the tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from azure.core.pipeline import PipelineRequest  # noqa: E402
+from azure.data.tables import TableServiceClient  # noqa: E402
+from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy  # noqa: E402
+
+from devhost.azurite import Azurite  # noqa: E402
+from devhost.process import HostProcess  # noqa: E402
+from shared.adapters.storage_clients import StorageClients  # noqa: E402
+from shared.config import DEFAULT_SCHEDULES, load_settings  # noqa: E402
+from shared.services.container import Services  # noqa: E402
+
+
+def app_environment(azurite: Azurite, outbox: Path) -> dict[str, str]:
+    """The settings the service runs with in a benchmark, as in the tests."""
+    return {
+        "AzureWebJobsStorage": azurite.connection_string,
+        "OUTBOX_DIR": str(outbox),
+        "EMAIL_DELIVERABILITY_CHECK": "off",
+        "PORTAL_BASE_URL": "http://127.0.0.1:7071",
+        **DEFAULT_SCHEDULES,
+    }
+
+
+@dataclass
+class Stack:
+    azurite: Azurite
+    env: dict[str, str]
+    workdir: Path
+
+    def services(self, clients: StorageClients | None = None) -> Services:
+        built = Services.build(load_settings(self.env))
+        if clients is not None:
+            return rebuilt_on(built, clients)
+        return built
+
+    @contextlib.contextmanager
+    def host(self) -> Iterator[HostProcess]:
+        log_path = self.workdir / "host.log"
+        with HostProcess(
+            cwd=REPO_ROOT, env={**self.env, "PYTHONDONTWRITEBYTECODE": "1"}, log_path=log_path
+        ) as host:
+            yield host
+
+
+@contextlib.contextmanager
+def azurite_stack() -> Iterator[Stack]:
+    with tempfile.TemporaryDirectory(prefix="bench-") as workdir, Azurite() as azurite:
+        path = Path(workdir)
+        yield Stack(azurite, app_environment(azurite, path / "outbox"), path)
+
+
+class CountingPolicy:
+    """Counts every HTTP request an SDK client sends, by operation (method and resource kind).
+
+    Installed as the clients' `raw_request_hook`, which azure-core calls once per request
+    sent on the wire (retries included).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+
+    def __call__(self, request: PipelineRequest[Any]) -> None:
+        http = request.http_request
+        path = http.url.split("?", 1)[0].rstrip("/")
+        resource = path.rsplit("/", 1)[-1]
+        if resource == "$batch":
+            kind = "table batch"
+        elif resource == "messages":
+            kind = "queue messages"
+        elif "(" in resource:
+            kind = "table entity"
+        elif "/messages/" in path:
+            kind = "queue message"
+        else:
+            kind = "table query"
+        with self._lock:
+            self.counts[f"{http.method} {kind}"] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def reset(self) -> None:
+        with self._lock:
+            self.counts.clear()
+
+
+class CountingStorageClients(StorageClients):
+    """StorageClients whose table and queue clients count their requests."""
+
+    def __init__(self, storage: Any, policy: CountingPolicy) -> None:
+        super().__init__(storage)
+        self.policy = policy
+
+    def table_service(self) -> TableServiceClient:
+        assert self._storage.connection_string
+        return TableServiceClient.from_connection_string(
+            self._storage.connection_string, raw_request_hook=self.policy
+        )
+
+    def _new_queue_client(self, name: str) -> QueueClient:
+        assert self._storage.connection_string
+        return QueueClient.from_connection_string(
+            self._storage.connection_string,
+            name,
+            message_encode_policy=TextBase64EncodePolicy(),
+            message_decode_policy=TextBase64DecodePolicy(),
+            raw_request_hook=self.policy,
+        )
+
+
+def rebuilt_on(built: Services, clients: StorageClients) -> Services:
+    """The same services, on other storage clients."""
+    from shared.adapters.due_index import DueIndex
+    from shared.adapters.lead_repository import LeadRepository
+    from shared.adapters.message_queues import EventPublisher, MessageQueues
+    from shared.adapters.storage_clients import DUE_TABLE, LEADS_TABLE
+
+    leads = LeadRepository(clients.table(LEADS_TABLE))
+    queues = MessageQueues(clients)
+    return Services(
+        settings=built.settings,
+        clients=clients,
+        leads=leads,
+        due=DueIndex(clients.table(DUE_TABLE)),
+        queues=queues,
+        events=EventPublisher(leads, queues),
+        clock=built.clock,
+    )
+
+
+def percentile(samples: Sequence[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    if len(ordered) == 1:
+        return ordered[0]
+    return statistics.quantiles(ordered, n=100, method="inclusive")[round(fraction * 100) - 1]
+
+
+def timed(action: Callable[[], Any], repeat: int) -> list[float]:
+    """Milliseconds per call of `action`, `repeat` times."""
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [[str(cell) for cell in header], *[[str(cell) for cell in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    print(f"\n{title}")
+    for index, row in enumerate(cells):
+        print("| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) + " |")
+        if index == 0:
+            print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
