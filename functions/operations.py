@@ -5,7 +5,6 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.adapters.http import api_endpoint, json_response
-from shared.adapters.openapi import openapi_document
 from shared.services.container import services
 
 bp = func.Blueprint()
@@ -26,4 +25,7 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @api_endpoint("openapi")
 def openapi(req: func.HttpRequest) -> func.HttpResponse:
+    # Imported here: building the document's models is work a cold start need not do.
+    from shared.adapters.openapi import openapi_document
+
     return json_response(200, openapi_document())

@@ -94,7 +94,9 @@ CalendarDate = Annotated[date, Field(json_schema_extra={"format": "date"})]
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, defer_build=True
+    )
 
 
 class TeamMemberBody(Command):

@@ -32,7 +32,9 @@ from shared.domain.enums import (
 class WireModel(BaseModel):
     """camelCase on the wire, snake_case in code."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True
+    )
 
 
 class Offer(WireModel):

@@ -25,13 +25,13 @@ def _deliverable_syntax(value: str) -> str:
 
 
 class Recipient(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     email: Annotated[StrictStr, Field(max_length=254), AfterValidator(_deliverable_syntax)]
     name: StrictStr | None = Field(None, max_length=200)
 
 
 class NotificationSettingsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     recipients: list[Recipient] = Field(max_length=MAX_RECIPIENTS)
 
     @field_validator("recipients")
