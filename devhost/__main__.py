@@ -13,7 +13,7 @@ from types import FrameType
 
 from devhost.azurite import Azurite
 from devhost.config import HostConfig, load_local_settings
-from devhost.functions import load_app, read_functions
+from devhost.functions import enabled_functions, load_app, read_functions
 from devhost.host import FunctionsHost
 
 logger = logging.getLogger("devhost")
@@ -130,7 +130,10 @@ def main(argv: list[str] | None = None) -> int:
 
         # Like the Python worker: the app's directory is importable.
         sys.path.insert(0, os.getcwd())
-        functions = read_functions(load_app(arguments.app))
+        every_function = read_functions(load_app(arguments.app))
+        functions = enabled_functions(every_function, os.environ)
+        for disabled in sorted({spec.name for spec in every_function} - {spec.name for spec in functions}):
+            logger.info("function %s is disabled (AzureWebJobs.%s.Disabled)", disabled, disabled)
         config = HostConfig.load(arguments.host_json)
         host = FunctionsHost(
             functions,

@@ -15,7 +15,7 @@ import inspect
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,16 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     return str(value.value if isinstance(value, enum.Enum) else value)
+
+
+def is_disabled(name: str, environ: Mapping[str, str]) -> bool:
+    """The real host's switch: app setting `AzureWebJobs.<name>.Disabled` = true (or 1)."""
+    value = environ.get(f"AzureWebJobs.{name}.Disabled", "").strip().lower()
+    return value in ("true", "1")
+
+
+def enabled_functions(specs: list[FunctionSpec], environ: Mapping[str, str]) -> list[FunctionSpec]:
+    return [spec for spec in specs if not is_disabled(spec.name, environ)]
 
 
 def read_functions(app: Any) -> list[FunctionSpec]:

@@ -84,6 +84,7 @@ def host(azurite: Azurite, app_dir: Path) -> Iterator[HostProcess]:
             "AzureWebJobsStorage": azurite.connection_string,
             "PYTHONPATH": str(SAMPLE_DIR),
             "SAMPLE_OVERRIDDEN": "environment",
+            "AzureWebJobs.disabled_probe.Disabled": "true",
         },
         extra_args=["--static", "static"],
     )

@@ -183,3 +183,9 @@ def rare(timer: func.TimerRequest) -> None:
 
 
 app.register_functions(bp)
+
+
+# Turned off by the test session's `AzureWebJobs.disabled_probe.Disabled` setting.
+@app.route(route="disabled-probe", methods=["GET"])
+def disabled_probe(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response({"function": "disabled_probe"})
