@@ -57,10 +57,12 @@ class Stack:
         return built
 
     @contextlib.contextmanager
-    def host(self) -> Iterator[HostProcess]:
+    def host(self, disabled: Sequence[str] = ()) -> Iterator[HostProcess]:
+        """The local host on this stack; `disabled` functions are switched off as in Azure."""
         log_path = self.workdir / "host.log"
+        switches = {f"AzureWebJobs.{name}.Disabled": "true" for name in disabled}
         with HostProcess(
-            cwd=REPO_ROOT, env={**self.env, "PYTHONDONTWRITEBYTECODE": "1"}, log_path=log_path
+            cwd=REPO_ROOT, env={**self.env, **switches, "PYTHONDONTWRITEBYTECODE": "1"}, log_path=log_path
         ) as host:
             yield host
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -14,11 +16,15 @@ from shared.config import Settings
 from shared.domain import lifecycle
 from shared.domain.contact_validation import DomainStatusLookup, check_contact
 from shared.domain.enums import PhoneValidity
-from shared.domain.intake_mapping import UnprocessableLead
+from shared.domain.intake_mapping import UnprocessableLead, is_valid_partner_id
 from shared.domain.lead import Lead
+from shared.domain.lead_ids import is_lead_id
 from shared.services.container import Services
 
 _ATTEMPTS = 5
+# A lost race is with a person acting on the lead (accept, decline); a short random
+# pause lets that request finish before the next read.
+_BACKOFF_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -38,15 +44,19 @@ def _domain_lookup(settings: Settings) -> DomainStatusLookup | None:
 def _pipeline_message(raw: bytes) -> tuple[str, str]:
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise UnprocessableLead("not JSON") from None
-    if (
-        not isinstance(body, dict)
-        or not isinstance(body.get("partnerId"), str)
-        or not isinstance(body.get("leadId"), str)
-    ):
+    if not isinstance(body, dict):
         raise UnprocessableLead("expected {partnerId, leadId}")
-    return body["partnerId"], body["leadId"]
+    partner_id, lead_id = body.get("partnerId"), body.get("leadId")
+    # Checked here, not by storage: a key with characters Table Storage refuses would
+    # fail as a transient error and be retried five times for nothing.
+    # (`$` in the patterns also matches before a final newline, hence the extra test.)
+    if not isinstance(partner_id, str) or not is_valid_partner_id(partner_id) or "\n" in partner_id:
+        raise UnprocessableLead("expected {partnerId, leadId}: no valid partnerId")
+    if not isinstance(lead_id, str) or not is_lead_id(lead_id) or "\n" in lead_id:
+        raise UnprocessableLead("expected {partnerId, leadId}: no valid leadId")
+    return partner_id, lead_id
 
 
 def validation_change(
@@ -84,7 +94,9 @@ def validate_lead(services: Services, raw: bytes) -> ValidationResult:
     """Validate once (a redelivered message finds the lead validated), then queue its notification."""
     partner_id, lead_id = _pipeline_message(raw)
     validated = False
-    for _attempt in range(_ATTEMPTS):
+    for attempt in range(_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0, _BACKOFF_SECONDS * attempt))
         stored = services.leads.get(partner_id, lead_id)
         if stored is None:
             raise UnprocessableLead(f"no lead {lead_id[:40]} for partner {partner_id[:40]}")
