@@ -70,7 +70,8 @@ QUERY_PARAMETERS = (
 
 @dataclass(frozen=True)
 class LeadQuery:
-    tab: Tab = Tab.MARKETPLACE
+    # None: every lead of the partner, whatever its qualification (the action center).
+    tab: Tab | None = Tab.MARKETPLACE
     # column -> allowed stored values (already canonical); empty means no filter.
     columns: Mapping[str, frozenset[str]] = field(default_factory=dict)
     customer_name: str | None = None
@@ -79,12 +80,12 @@ class LeadQuery:
 
     @property
     def qualifications(self) -> frozenset[Qualification]:
-        return TAB_QUALIFICATIONS[self.tab]
+        return TAB_QUALIFICATIONS[self.tab] if self.tab is not None else frozenset(Qualification)
 
     def column_filters(self) -> dict[str, frozenset[str]]:
         """Every exact-match filter on an indexed column, the tab's qualification included."""
         filters = dict(self.columns)
-        if self.tab is not Tab.FAVORITES:
+        if self.tab in (Tab.MARKETPLACE, Tab.QUALIFIED):
             filters["Qualification"] = frozenset(q.value for q in self.qualifications)
         return filters
 

@@ -47,6 +47,6 @@ def export_csv(services: Services, principal: Principal, query: LeadQuery) -> Cs
     body = csv_export.render(with_favorite())
     log.info(
         "leads exported",
-        extra={"partner_id": principal.partner_id, "rows": rows, "bytes": len(body), "tab": query.tab.value},
+        extra={"partner_id": principal.partner_id, "rows": rows, "bytes": len(body), "tab": query.tab},
     )
     return CsvDocument(csv_export.filename(now), body, rows)

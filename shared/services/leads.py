@@ -184,9 +184,7 @@ def history(services: Services, principal: Principal, lead_id: str) -> list[dict
 
 def recommended_actions(services: Services, principal: Principal) -> list[dict[str, Any]]:
     now = services.clock()
-    query = LeadQuery(
-        tab=Tab.FAVORITES, columns={"Stage": frozenset({Stage.RECEIVED.value, Stage.ACCEPTED.value})}
-    )
+    query = LeadQuery(tab=None, columns={"Stage": frozenset({Stage.RECEIVED.value, Stage.ACCEPTED.value})})
     found: list[action_center.RecommendedAction] = []
     for stored in services.leads.query(principal.partner_id, query):
         found.extend(

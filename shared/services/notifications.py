@@ -51,6 +51,7 @@ from shared.domain.notification_content import (
 )
 from shared.services import notification_settings
 from shared.services.container import Services
+from shared.services.queue_stage import lead_message
 
 log = logging.getLogger("leads.notifications")
 
@@ -150,20 +151,6 @@ def _deliver(
 # --- the per-lead stage ------------------------------------------------------------------
 
 
-def _notification_message(raw: bytes) -> tuple[str, str]:
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise UnprocessableLead("not JSON") from None
-    if (
-        not isinstance(body, dict)
-        or not isinstance(body.get("partnerId"), str)
-        or not isinstance(body.get("leadId"), str)
-    ):
-        raise UnprocessableLead("expected {partnerId, leadId}")
-    return body["partnerId"], body["leadId"]
-
-
 def arrival_time(services: Services, stored: StoredLead) -> datetime:
     """When the service stored the lead: its `LeadCreated` history entry, written with it."""
     for entry in services.leads.history(stored.lead.partner_id, stored.lead.id):
@@ -229,7 +216,7 @@ def _defer(services: Services, raw: bytes) -> None:
 def notify_lead(services: Services, raw: bytes, sender: EmailSender | None = None) -> NotificationResult:
     """The `lead-notifications` stage: a validated lead's `NewLead` emails, or its digest place."""
     sender = sender or default_sender(services.settings)
-    partner_id, lead_id = _notification_message(raw)
+    partner_id, lead_id = lead_message(raw)
     stored = services.leads.get(partner_id, lead_id)
     if stored is None:
         raise UnprocessableLead(f"no lead {lead_id[:40]} for partner {partner_id[:40]}")

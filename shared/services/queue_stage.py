@@ -16,10 +16,32 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.domain.intake_mapping import UnprocessableLead
+from shared.domain.intake_mapping import UnprocessableLead, is_valid_partner_id
+from shared.domain.lead_ids import is_lead_id
 from shared.services.container import services
 
 log = logging.getLogger("leads.pipeline")
+
+
+def lead_message(raw: bytes) -> tuple[str, str]:
+    """`(partnerId, leadId)` of a message between two pipeline stages.
+
+    Checked here, not by storage: a key with characters Table Storage refuses would fail
+    as a transient error and be retried five times for nothing.
+    """
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise UnprocessableLead("not JSON") from None
+    if not isinstance(body, dict):
+        raise UnprocessableLead("expected {partnerId, leadId}")
+    partner_id, lead_id = body.get("partnerId"), body.get("leadId")
+    # `$` in the patterns also matches before a final newline, hence the extra test.
+    if not isinstance(partner_id, str) or not is_valid_partner_id(partner_id) or "\n" in partner_id:
+        raise UnprocessableLead("expected {partnerId, leadId}: no valid partnerId")
+    if not isinstance(lead_id, str) or not is_lead_id(lead_id) or "\n" in lead_id:
+        raise UnprocessableLead("expected {partnerId, leadId}: no valid leadId")
+    return partner_id, lead_id
 
 
 def run_stage(queue: str, msg: func.QueueMessage, stage: Callable[[bytes], Any]) -> None:

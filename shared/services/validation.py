@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from dataclasses import dataclass
@@ -16,10 +15,10 @@ from shared.config import Settings
 from shared.domain import lifecycle
 from shared.domain.contact_validation import DomainStatusLookup, check_contact
 from shared.domain.enums import PhoneValidity
-from shared.domain.intake_mapping import UnprocessableLead, is_valid_partner_id
+from shared.domain.intake_mapping import UnprocessableLead
 from shared.domain.lead import Lead
-from shared.domain.lead_ids import is_lead_id
 from shared.services.container import Services
+from shared.services.queue_stage import lead_message
 
 _ATTEMPTS = 5
 # A lost race is with a person acting on the lead (accept, decline); a short random
@@ -39,24 +38,6 @@ def _domain_lookup(settings: Settings) -> DomainStatusLookup | None:
     if settings.email_deliverability_check != "dns":
         return None
     return MailDomainResolver.from_settings(settings)
-
-
-def _pipeline_message(raw: bytes) -> tuple[str, str]:
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise UnprocessableLead("not JSON") from None
-    if not isinstance(body, dict):
-        raise UnprocessableLead("expected {partnerId, leadId}")
-    partner_id, lead_id = body.get("partnerId"), body.get("leadId")
-    # Checked here, not by storage: a key with characters Table Storage refuses would
-    # fail as a transient error and be retried five times for nothing.
-    # (`$` in the patterns also matches before a final newline, hence the extra test.)
-    if not isinstance(partner_id, str) or not is_valid_partner_id(partner_id) or "\n" in partner_id:
-        raise UnprocessableLead("expected {partnerId, leadId}: no valid partnerId")
-    if not isinstance(lead_id, str) or not is_lead_id(lead_id) or "\n" in lead_id:
-        raise UnprocessableLead("expected {partnerId, leadId}: no valid leadId")
-    return partner_id, lead_id
 
 
 def validation_change(
@@ -92,7 +73,7 @@ def validation_change(
 
 def validate_lead(services: Services, raw: bytes) -> ValidationResult:
     """Validate once (a redelivered message finds the lead validated), then queue its notification."""
-    partner_id, lead_id = _pipeline_message(raw)
+    partner_id, lead_id = lead_message(raw)
     validated = False
     for attempt in range(_ATTEMPTS):
         if attempt:
