@@ -24,7 +24,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
-from shared.domain.enums import EventType, HistoryAction, Status
+from shared.domain.enums import HistoryAction, Status
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import id_bound
 from shared.domain.lead_query import LeadQuery
@@ -328,7 +328,3 @@ class LeadRepository:
 
     def delete_event(self, partner_id: str, row_key: str) -> None:
         self._table.delete_entity(partner_id, row_key)
-
-
-def event_type_of(message: str) -> EventType:
-    return EventType(json.loads(message)["eventType"])

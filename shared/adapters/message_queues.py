@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
-from shared.adapters.lead_repository import LeadRepository
+from shared.adapters.lead_repository import LeadRepository, event_message, outbox_row_key
 from shared.adapters.storage_clients import LEAD_EVENTS_QUEUE, StorageClients, poison_queue_name
+from shared.domain.lifecycle import LeadEvent
 
 log = logging.getLogger(__name__)
 
@@ -28,19 +30,29 @@ class MessageQueues:
 
 
 class EventPublisher:
-    """Sends a partner's outbox rows to `lead-events`, then deletes them.
+    """Sends events from the outbox rows written with each change to `lead-events`.
 
-    A crash between send and delete sends that event again later with the same
-    `eventId`, which consumers drop; an event is never lost.
+    The writer that stored a change sends its event at once and deletes the row. A row a
+    crash left behind is sent by the dispatcher timer once it is older than a grace period,
+    so no writer is still busy with it. An event is never lost; after a crash between send
+    and delete it is sent again with the same `eventId`, which consumers drop.
     """
 
     def __init__(self, leads: LeadRepository, queues: MessageQueues) -> None:
         self._leads = leads
         self._queues = queues
 
-    def publish(self, partner_id: str, lead_id: str | None = None) -> int:
+    def publish(self, event: LeadEvent) -> None:
+        """The event of a change this process just stored."""
+        self._queues.send_text(LEAD_EVENTS_QUEUE, event_message(event))
+        self._leads.delete_event(event.partner_id, outbox_row_key(event))
+
+    def publish_left_behind(self, partner_id: str, *, occurred_before: datetime) -> int:
         sent = 0
-        for pending in self._leads.pending_events(partner_id, lead_id):
+        for pending in self._leads.pending_events(partner_id):
+            occurred = datetime.fromisoformat(json.loads(pending["message"])["occurredDateTime"])
+            if occurred >= occurred_before:
+                continue
             self._queues.send_text(LEAD_EVENTS_QUEUE, pending["message"])
             self._leads.delete_event(partner_id, pending["row_key"])
             sent += 1

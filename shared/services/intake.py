@@ -9,8 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 from shared.adapters.due_index import DueKind
-from shared.adapters.lead_repository import DuplicateLead, event_message, outbox_row_key
-from shared.adapters.storage_clients import CONTACT_VALIDATION_QUEUE, LEAD_EVENTS_QUEUE
+from shared.adapters.lead_repository import DuplicateLead
+from shared.adapters.storage_clients import CONTACT_VALIDATION_QUEUE
 from shared.config import StorageSettings
 from shared.domain import lifecycle
 from shared.domain.intake_mapping import NewLead, map_marketplace_lead, map_referral, parse_json_object
@@ -62,13 +62,10 @@ def ingest(services: Services, raw: bytes | str, mapper: Mapper) -> IntakeResult
         _register_partner(services, lead.partner_id)
     _schedule_first_due(services, lead)
     services.queues.send(CONTACT_VALIDATION_QUEUE, {"partnerId": lead.partner_id, "leadId": lead.id})
+    # Only the delivery that stored the lead sends its LeadCreated; if it died before
+    # sending, the dispatcher timer sends the row it left in the outbox.
     if created and change.event is not None:
-        # The new lead's event is known: send it and clear its outbox row, without first
-        # reading the outbox back (two storage requests instead of three).
-        services.queues.send_text(LEAD_EVENTS_QUEUE, event_message(change.event))
-        services.leads.delete_event(lead.partner_id, outbox_row_key(change.event))
-    else:
-        services.events.publish(lead.partner_id, lead.id)
+        services.events.publish(change.event)
     return IntakeResult(lead.partner_id, lead.id, created)
 
 

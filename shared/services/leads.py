@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -14,7 +13,6 @@ from typing import Any
 
 from shared.adapters.lead_repository import ConcurrentUpdate, StoredLead
 from shared.adapters.principal import Principal
-from shared.adapters.storage_clients import LEAD_EVENTS_QUEUE
 from shared.domain import action_center, lifecycle
 from shared.domain.enums import Stage, Tab
 from shared.domain.errors import invalid_transition, not_found, precondition_failed
@@ -148,7 +146,7 @@ def change_lead(
             time.sleep(random.uniform(0, _BACKOFF_SECONDS * min(attempt + 1, 5)))
             continue
         if change.event is not None:
-            publish_event(services, change.event)
+            services.events.publish(change.event)
         favorite = services.leads.is_favorite(principal.partner_id, principal.user_id, lead_id)
         log.info(
             "lead changed",
@@ -160,21 +158,6 @@ def change_lead(
         )
         return _view(services, change.lead, etag, favorite)
     raise precondition_failed("The lead is being changed by others right now; reload it and try again.")
-
-
-def publish_event(services: Services, event: lifecycle.LeadEvent) -> None:
-    """Send the event of a change this process just stored, then drop its outbox row.
-
-    Only the writer that stored the change sends it right away; the dispatcher
-    timer sends rows that are left behind by a crash in between, once they are
-    old enough that no writer is still busy with them. So an event is sent once.
-    """
-    services.queues.send_text(LEAD_EVENTS_QUEUE, json.dumps(event.to_message()))
-    services.leads.delete_event(event.partner_id, outbox_row_key(event.event_id))
-
-
-def outbox_row_key(event_id: str) -> str:
-    return f"out|{event_id}"
 
 
 def history(services: Services, principal: Principal, lead_id: str) -> list[dict[str, Any]]:

@@ -8,7 +8,6 @@ only the winner sends the change's event.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,11 +15,9 @@ from datetime import datetime, timedelta
 
 from shared.adapters.due_index import DueKind, DueRow
 from shared.adapters.lead_repository import ConcurrentUpdate, StoredLead
-from shared.adapters.storage_clients import LEAD_EVENTS_QUEUE
 from shared.domain import lifecycle
 from shared.domain.enums import Stage
 from shared.services.container import Services
-from shared.services.leads import publish_event
 
 log = logging.getLogger("leads.sweeps")
 
@@ -76,7 +73,7 @@ def expire_leads(services: Services) -> SweepResult:
         if change is not None:
             result.changed.append(row.lead_id)
             if change.event is not None:
-                publish_event(services, change.event)
+                services.events.publish(change.event)
         if row.kind is DueKind.EXPIRE or change is not None or _moved_on(services, row):
             services.due.done(row)
     log.info("expire_leads: %d due rows, %d expired", result.due_rows, len(result.changed))
@@ -135,15 +132,7 @@ def flag_overdue_contact_requests(services: Services, remind: OverdueHook | None
 def dispatch_pending_events(services: Services, *, grace: timedelta = OUTBOX_GRACE) -> int:
     """Publish events a crash left in any partner's outbox (those older than `grace`)."""
     cutoff = services.clock() - grace
-    sent = 0
-    for partner_id in services.partner_ids():
-        for pending in services.leads.pending_events(partner_id):
-            occurred = datetime.fromisoformat(json.loads(pending["message"])["occurredDateTime"])
-            if occurred > cutoff:
-                continue
-            services.queues.send_text(LEAD_EVENTS_QUEUE, pending["message"])
-            services.leads.delete_event(partner_id, pending["row_key"])
-            sent += 1
+    sent = sum(services.events.publish_left_behind(p, occurred_before=cutoff) for p in services.partner_ids())
     if sent:
         log.info("dispatch_pending_events: sent %d events left in the outbox", sent)
     return sent
