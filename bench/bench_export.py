@@ -23,7 +23,6 @@ import csv
 import io
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -32,12 +31,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from azure.core.exceptions import ServiceResponseError
 from azure.data.tables import TableClient
+from common import seed_leads
 
 from devhost.azurite import Azurite
 from devhost.process import HostProcess
-from shared.adapters.lead_repository import LEAD_PREFIX, _lead_entity
+from shared.adapters.lead_repository import LEAD_PREFIX
 from shared.adapters.storage_clients import LEADS_TABLE, StorageClients
 from shared.config import DEFAULT_SCHEDULES, load_settings
 from shared.domain.enums import (
@@ -129,29 +128,8 @@ def bench_lead(partner_id: str, n: int, now: datetime) -> Lead:
 
 def seed(table: TableClient, partner_id: str, count: int) -> float:
     """Store `count` leads in batched transactions; returns the seconds taken."""
-    started = time.perf_counter()
     now = datetime.now(UTC)
-
-    def store(first: int) -> None:
-        # Upserts, so a batch whose answer was lost can simply be sent again.
-        batch = [
-            ("upsert", _lead_entity(bench_lead(partner_id, n, now)))
-            for n in range(first, min(first + BATCH_ROWS, count))
-        ]
-        for attempt in range(SEED_ATTEMPTS):
-            try:
-                table.submit_transaction(batch)
-                return
-            except ServiceResponseError:
-                if attempt == SEED_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.5)
-
-    with ThreadPoolExecutor(SEED_THREADS) as pool:
-        for done, _ in enumerate(pool.map(store, range(0, count, BATCH_ROWS)), start=1):
-            if done % 100 == 0:
-                print(f"  seeded {done * BATCH_ROWS} in {time.perf_counter() - started:.0f} s", flush=True)
-    return time.perf_counter() - started
+    return seed_leads(table, count, lambda n: bench_lead(partner_id, n, now), threads=SEED_THREADS)
 
 
 def raw_scan(table: TableClient, partner_id: str) -> Measure:

@@ -37,7 +37,7 @@ from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64E
 from devhost.azurite import Azurite
 from devhost.process import HostProcess
 from shared.adapters.due_index import DueIndex, DueKind
-from shared.adapters.lead_repository import LeadRepository, _lead_entity, lead_row_key
+from shared.adapters.lead_repository import LeadRepository, lead_entity, lead_row_key
 from shared.adapters.message_queues import EventPublisher, MessageQueues
 from shared.adapters.storage_clients import DUE_TABLE, LEADS_TABLE, StorageClients
 from shared.config import DEFAULT_SCHEDULES, load_settings
@@ -159,7 +159,7 @@ def seed(services: Services, partner_id: str, stored: int, due: int, rounds: int
     leads = [make_lead(partner_id, now - age, now) for age in ages]
     table = services.clients.table(LEADS_TABLE)
     for start in range(0, len(leads), BATCH):
-        table.submit_transaction([("create", _lead_entity(lead)) for lead in leads[start : start + BATCH]])
+        table.submit_transaction([("create", lead_entity(lead)) for lead in leads[start : start + BATCH]])
     for lead in leads[: due * rounds]:
         assert lead.expiration_date_time is not None
         services.due.schedule(DueKind.EXPIRE, partner_id, lead.id, lead.expiration_date_time)

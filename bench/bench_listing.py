@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from common import Stack, azurite_stack, percentile, print_table, timed
+from common import Stack, azurite_stack, percentile, print_table, seed_leads, timed
 
-from shared.adapters.lead_repository import lead_entity
 from shared.domain.intake_mapping import map_marketplace_lead
+from shared.domain.lead import Lead
 from shared.domain.lead_ids import new_lead_id
 from tests.support.leads import marketplace_lead
 from tests.support.principals import principal_header
@@ -33,23 +32,17 @@ def seed(stack: Stack, partner: str, count: int) -> None:
     now = datetime.now(UTC)
     template = map_marketplace_lead(marketplace_lead(partner))
 
-    def entity(index: int) -> dict:
+    def make_lead(index: int) -> Lead:
         created = now - timedelta(minutes=index)
         lead = template.to_lead(new_lead_id(created), now=now, expiry_days=14)
-        lead = lead.model_copy(
+        return lead.model_copy(
             update={
                 "created_date_time": created,
                 "customer": lead.customer.model_copy(update={"company": f"Fabrikam {index}"}),
             }
         )
-        return lead_entity(lead)
 
-    batches = [
-        [("upsert", entity(index)) for index in range(start, min(start + BATCH, count))]
-        for start in range(0, count, BATCH)
-    ]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(table.submit_transaction, batches))
+    seed_leads(table, count, make_lead)
 
 
 def main() -> None:

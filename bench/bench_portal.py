@@ -23,20 +23,18 @@ import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from azure.core.exceptions import ServiceResponseError
 from azure.data.tables import TableServiceClient
+from common import seed_leads
 from playwright.sync_api import Browser, sync_playwright
 
 from devhost.azurite import Azurite
 from devhost.dev_auth import COOKIE_NAME, DevPrincipal
 from devhost.process import HostProcess
-from shared.adapters.lead_repository import lead_entity
 from shared.adapters.storage_clients import LEADS_TABLE
 from shared.config import DEFAULT_SCHEDULES
 from shared.domain.enums import (
@@ -145,24 +143,7 @@ def seed(connection_string: str, count: int) -> float:
         LEADS_TABLE
     )
     now = datetime.now(UTC)
-    started = time.perf_counter()
-
-    def store(first: int) -> None:
-        rows = range(first, min(first + BATCH_ROWS, count))
-        batch = [("upsert", lead_entity(bench_lead(n, now))) for n in rows]
-        # Azurite now and then drops a connection under load; upserts can simply be sent again.
-        for attempt in range(SEED_ATTEMPTS):
-            try:
-                table.submit_transaction(batch)
-                return
-            except ServiceResponseError:
-                if attempt == SEED_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.5)
-
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(store, range(0, count, BATCH_ROWS)))
-    return time.perf_counter() - started
+    return seed_leads(table, count, lambda n: bench_lead(n, now))
 
 
 def measure(browser: Browser, url: str, mark: str, runs: int) -> dict[str, list[float]]:

@@ -180,3 +180,44 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]
         print("| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) + " |")
         if index == 0:
             print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+
+
+SEED_BATCH_ROWS = 100  # Azurite breaks on batches of more than 100 operations
+SEED_ATTEMPTS = 5
+
+
+def seed_leads(table: Any, count: int, make_lead: Callable[[int], Any], *, threads: int = 4) -> float:
+    """Store `make_lead(0..count-1)` in batched upserts of 100; returns the seconds taken.
+
+    Upserts, so a batch whose answer was lost (Azurite drops a connection now and then
+    under load) can simply be sent again. Leads are built in the worker threads, so a
+    large seed never holds more than a few batches in memory.
+    """
+    from azure.core.exceptions import ServiceResponseError
+
+    from shared.adapters.lead_repository import lead_entity
+
+    started = time.perf_counter()
+
+    def store(first: int) -> None:
+        batch = [
+            ("upsert", lead_entity(make_lead(n))) for n in range(first, min(first + SEED_BATCH_ROWS, count))
+        ]
+        for attempt in range(SEED_ATTEMPTS):
+            try:
+                table.submit_transaction(batch)
+                return
+            except ServiceResponseError:
+                if attempt == SEED_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.5)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads) as pool:
+        for done, _ in enumerate(pool.map(store, range(0, count, SEED_BATCH_ROWS)), start=1):
+            if done % 100 == 0:
+                print(
+                    f"  seeded {done * SEED_BATCH_ROWS} in {time.perf_counter() - started:.0f} s", flush=True
+                )
+    return time.perf_counter() - started

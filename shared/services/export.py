@@ -34,13 +34,16 @@ class CsvDocument:
 
 
 def export_csv(services: Services, principal: Principal, query: LeadQuery) -> CsvDocument:
-    leads, favorites = matching_leads(services, principal, query, page_size=EXPORT_PAGE_SIZE)
+    matches = matching_leads(services, principal, query, page_size=EXPORT_PAGE_SIZE)
     now = services.clock()
     rows = 0
 
     def with_favorite() -> Iterator[tuple[Lead, bool]]:
         nonlocal rows
-        for stored in leads:
+        favorites: set[str] | None = None
+        for stored in matches.leads:
+            # Asked for once the first page is in, so both reads overlap.
+            favorites = matches.favorites() if favorites is None else favorites
             rows += 1
             yield stored.lead, stored.lead.id in favorites
 

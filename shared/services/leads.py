@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -72,6 +73,17 @@ def get_lead(services: Services, principal: Principal, lead_id: str) -> LeadView
     return _view(services, stored.lead, stored.etag, favorite.result())
 
 
+@dataclass
+class Matches:
+    """The caller's matching leads (read as iterated) and, alongside, the caller's favorites."""
+
+    leads: Iterator[StoredLead]
+    _favorites: Future[set[str]]
+
+    def favorites(self) -> set[str]:
+        return self._favorites.result()
+
+
 def matching_leads(
     services: Services,
     principal: Principal,
@@ -79,20 +91,22 @@ def matching_leads(
     *,
     after: str | None = None,
     page_size: int = STORAGE_PAGE_SIZE,
-) -> tuple[Iterator[StoredLead], set[str]]:
+) -> Matches:
     """The caller's leads matching `query`, newest first, and the caller's favorite ids.
 
-    `page_size` is how many rows each storage round trip reads: a list page asks for
-    little more than it shows, an export trades a few round trips for bounded memory.
+    The favorites are read on another thread while the leads' first page is read, so the
+    two round trips overlap. `page_size` is how many rows each storage round trip reads: a
+    list page asks for little more than it shows, an export trades a few round trips for
+    bounded memory.
     """
-    favorites_future = _pool.submit(services.leads.favorite_ids, principal.partner_id, principal.user_id)
+    favorites = _pool.submit(services.leads.favorite_ids, principal.partner_id, principal.user_id)
     if query.tab is Tab.FAVORITES:
-        favorites = favorites_future.result()
-        wanted = sorted(lead_id for lead_id in favorites if after is None or lead_id > after)
+        wanted = sorted(lead_id for lead_id in favorites.result() if after is None or lead_id > after)
         found = services.leads.get_many(principal.partner_id, wanted)
-        return (stored for stored in found if query.matches(stored.lead, stored.columns)), favorites
-    leads = services.leads.query(principal.partner_id, query, after=after, page_size=page_size)
-    return leads, favorites_future.result()
+        return Matches((stored for stored in found if query.matches(stored.lead, stored.columns)), favorites)
+    return Matches(
+        services.leads.query(principal.partner_id, query, after=after, page_size=page_size), favorites
+    )
 
 
 def list_leads(
@@ -101,21 +115,18 @@ def list_leads(
     # One more than the page shows tells whether there is a next page; a company-name
     # search is filtered in process, so it reads full pages.
     page_size = STORAGE_PAGE_SIZE if query.customer_name else top + 1
-    leads, favorites = matching_leads(services, principal, query, after=after, page_size=page_size)
-    page: list[dict[str, Any]] = []
-    more = False
-    for stored in leads:
-        if len(page) == top:
-            more = True
-            break
-        page.append(_view(services, stored.lead, stored.etag, stored.lead.id in favorites).body)
-    return LeadPage(page, page[-1]["id"] if page else None, more)
+    matches = matching_leads(services, principal, query, after=after, page_size=page_size)
+    rows = list(itertools.islice(matches.leads, top + 1))
+    favorites = matches.favorites()
+    page = [
+        _view(services, stored.lead, stored.etag, stored.lead.id in favorites).body for stored in rows[:top]
+    ]
+    return LeadPage(page, page[-1]["id"] if page else None, len(rows) > top)
 
 
 def count_leads(services: Services, principal: Principal, query: LeadQuery) -> int:
     """How many leads the list would show for `query`, over all its pages."""
-    leads, _favorites = matching_leads(services, principal, query)
-    return sum(1 for _stored in leads)
+    return sum(1 for _stored in matching_leads(services, principal, query).leads)
 
 
 def set_favorite(services: Services, principal: Principal, lead_id: str, favorite: bool) -> None:
