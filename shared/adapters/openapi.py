@@ -220,6 +220,28 @@ def openapi_document() -> dict[str, Any]:
                 "security": secured,
             }
         },
+        "/api/leads/count": {
+            "get": {
+                "summary": "How many leads the list shows for the same tab and filters, over all pages",
+                "parameters": _list_parameters(),
+                "responses": {
+                    "200": {
+                        "description": "The count",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"count": {"type": "integer", "minimum": 0}},
+                                    "required": ["count"],
+                                }
+                            }
+                        },
+                    },
+                    **_errors(400, 401, 403),
+                },
+                "security": secured,
+            }
+        },
         "/api/leads/{id}": {
             "get": {
                 "summary": "One lead",

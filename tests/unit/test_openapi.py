@@ -28,6 +28,10 @@ CONTRACT_ROUTES = {
 }
 
 
+# Routes the API grew in the contract's style, for the portal.
+ADDED_ROUTES = {("/api/leads/count", "get")}
+
+
 def test_document_is_valid_openapi_3() -> None:
     document = openapi_document()
     assert document["openapi"].startswith("3.")
@@ -38,10 +42,10 @@ def test_document_describes_exactly_the_contract_routes() -> None:
     described = {
         (path, method) for path, operations in openapi_document()["paths"].items() for method in operations
     }
-    assert described == CONTRACT_ROUTES
+    assert described == CONTRACT_ROUTES | ADDED_ROUTES
 
 
-def test_every_contract_route_is_a_registered_http_function() -> None:
+def test_every_described_route_is_a_registered_http_function() -> None:
     import function_app
 
     registered = set()
@@ -52,7 +56,7 @@ def test_every_contract_route_is_a_registered_http_function() -> None:
         for method in trigger.methods:
             registered.add((f"/api/{trigger.route}", str(method).split(".")[-1].lower()))
     # The app may serve more than the API (the portal's static files), never less.
-    assert registered >= CONTRACT_ROUTES
+    assert registered >= CONTRACT_ROUTES | ADDED_ROUTES
 
 
 def test_lead_routes_declare_the_id_parameter_and_errors() -> None:
