@@ -141,7 +141,8 @@ def _deliver(
         raise
     except (PermanentEmailError, ValueError) as error:
         # Retrying cannot help (refused by ACS, an address that cannot be written): record it.
-        log.error("email %s to %s failed for good: %s", row_key, recipient, error)
+        # The row key names the recipient by a hash: no address in the log.
+        log.error("email %s failed for good: %s", row_key, type(error).__name__)
         book.finish(partner_id, claim, ClaimState.FAILED, services.clock(), str(error))
         return claim.outcome
     book.finish(partner_id, claim, ClaimState.SENT, services.clock())
