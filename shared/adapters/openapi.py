@@ -6,12 +6,13 @@ from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, Field
+from pydantic.alias_generators import to_camel
 from pydantic.json_schema import models_json_schema
 
 from shared.domain.action_center import ActionKind
 from shared.domain.commands import AcceptBody, CloseBody, DealUpdateBody, DeclineBody, TeamMemberBody
 from shared.domain.enums import HistoryAction, Status, Urgency
-from shared.domain.lead import Lead, WireModel
+from shared.domain.lead import INTERNAL_FIELDS, Lead, WireModel
 from shared.domain.lead_query import ENUM_FILTERS, MAX_TOP
 from shared.services.notification_settings import NotificationSettingsBody
 
@@ -182,8 +183,8 @@ def _list_parameters() -> list[dict[str, Any]]:
 def openapi_document() -> dict[str, Any]:
     _, schemas = models_json_schema(_MODELS, by_alias=True, ref_template=_REF)
     definitions = schemas.get("$defs", {})
-    for internal in ("overdueRecorded", "historyCount"):
-        definitions["LeadResource"]["properties"].pop(internal, None)
+    for internal in INTERNAL_FIELDS:
+        definitions["LeadResource"]["properties"].pop(to_camel(internal), None)
     secured = [{"easyAuth": []}]
     lead_path = [_lead_id_parameter()]
     paths: dict[str, Any] = {

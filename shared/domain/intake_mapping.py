@@ -83,6 +83,7 @@ class NewLead:
             status=Status.RECEIVED if lifecycle else None,
             created_date_time=created,
             updated_date_time=now,
+            arrived_date_time=now,
             expiration_date_time=created + timedelta(days=expiry_days) if lifecycle else None,
         )
 

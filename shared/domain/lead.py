@@ -87,6 +87,10 @@ def utc_iso(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+# Bookkeeping the service keeps on a lead that is not part of the lead resource.
+INTERNAL_FIELDS = frozenset({"arrived_date_time", "overdue_recorded", "history_count"})
+
+
 class Lead(WireModel):
     id: str
     partner_id: str
@@ -114,6 +118,8 @@ class Lead(WireModel):
     spam_flags: list[str] = Field(default_factory=list)
     deal: Deal | None = None
     team: list[TeamMember] = Field(default_factory=list)
+    # When the service stored the lead (its day of arrival counts for the daily email limit).
+    arrived_date_time: datetime | None = None
     # Set by the overdue sweep, so the `UrgencyOverdue` history entry is written once.
     overdue_recorded: bool = False
     # How many history entries exist; the next entry's sequence number.
@@ -126,6 +132,7 @@ class Lead(WireModel):
         "accepted_date_time",
         "closed_date_time",
         "validated_date_time",
+        "arrived_date_time",
     )
     def _iso(self, moment: datetime | None) -> str | None:
         return utc_iso(moment)
@@ -144,7 +151,7 @@ class Lead(WireModel):
 
     def to_resource(self, *, now: datetime, urgency_hours: int, favorite: bool, etag: str) -> dict[str, Any]:
         """The contract's lead resource (§4) as JSON-ready data."""
-        body = self.model_dump(mode="json", by_alias=True, exclude={"overdue_recorded", "history_count"})
+        body = self.model_dump(mode="json", by_alias=True, exclude=INTERNAL_FIELDS)
         body["urgency"] = self.urgency_at(now, urgency_hours)
         body["favorite"] = favorite
         body["eTag"] = etag

@@ -153,7 +153,9 @@ def _deliver(
 
 
 def arrival_time(services: Services, stored: StoredLead) -> datetime:
-    """When the service stored the lead: its `LeadCreated` history entry, written with it."""
+    """When the service stored the lead: recorded on the lead, else its `LeadCreated` entry."""
+    if stored.lead.arrived_date_time is not None:
+        return stored.lead.arrived_date_time
     for entry in services.leads.history(stored.lead.partner_id, stored.lead.id):
         if entry.action is HistoryAction.LEAD_CREATED:
             return entry.at
