@@ -175,16 +175,28 @@ def assign_lead(services: Services, stored: StoredLead) -> Assignment:
     )
 
 
-def send_new_lead_emails(services: Services, stored: StoredLead, sender: EmailSender) -> tuple[int, int]:
-    """`NewLead` to every recipient, once each. Returns (sent, in progress elsewhere)."""
+LeadRenderer = Callable[..., EmailMessage]
+ClaimKey = Callable[[str, str], str]
+
+
+def _to_every_recipient(
+    services: Services,
+    stored: StoredLead,
+    sender: EmailSender,
+    *,
+    kind: NotificationKind,
+    claim_key: ClaimKey,
+    renderer: LeadRenderer,
+) -> list[tuple[str, ClaimOutcome]]:
+    """One email about one lead to each recipient, each at most once: the claim's outcomes."""
     lead = stored.lead
     settings = services.settings
     resource = _resource(services, stored)
-    sent = in_progress = 0
+    outcomes = []
     for recipient in notification_settings.recipients(services, lead.partner_id):
 
         def render(_ids: tuple[str, ...], recipient: str = recipient) -> EmailMessage:
-            return render_new_lead(
+            return renderer(
                 resource,
                 recipient=recipient,
                 sender=settings.email_sender_address,
@@ -192,19 +204,36 @@ def send_new_lead_emails(services: Services, stored: StoredLead, sender: EmailSe
                 urgency_hours=settings.urgency_hours,
             )
 
+        key = claim_key(lead.id, recipient)
         outcome = _deliver(
             services,
             sender,
             lead.partner_id,
-            new_lead_claim_key(lead.id, recipient),
-            kind=NotificationKind.NEW_LEAD,
+            key,
+            kind=kind,
             recipient=recipient,
             lead_ids=(lead.id,),
             render=render,
         )
-        sent += outcome in (ClaimOutcome.WON, ClaimOutcome.TAKEN_OVER)
-        in_progress += outcome is ClaimOutcome.IN_PROGRESS
-    return sent, in_progress
+        outcomes.append((key, outcome))
+    return outcomes
+
+
+def send_new_lead_emails(services: Services, stored: StoredLead, sender: EmailSender) -> tuple[int, int]:
+    """`NewLead` to every recipient, once each. Returns (sent, in progress elsewhere)."""
+    outcomes = [
+        outcome
+        for _key, outcome in _to_every_recipient(
+            services,
+            stored,
+            sender,
+            kind=NotificationKind.NEW_LEAD,
+            claim_key=new_lead_claim_key,
+            renderer=render_new_lead,
+        )
+    ]
+    sent = sum(outcome in (ClaimOutcome.WON, ClaimOutcome.TAKEN_OVER) for outcome in outcomes)
+    return sent, sum(outcome is ClaimOutcome.IN_PROGRESS for outcome in outcomes)
 
 
 def _defer(services: Services, raw: bytes) -> None:
@@ -398,34 +427,18 @@ def remind_contact_overdue(services: Services, stored: StoredLead, sender: Email
     sweep calls. Raises NotificationInProgress or TransientEmailError so the sweep keeps the
     lead's due row and the next run tries again."""
     sender = sender or default_sender(services.settings)
-    lead = stored.lead
-    if lead.is_informational:
+    if stored.lead.is_informational:
         return 0
-    settings = services.settings
-    resource = _resource(services, stored)
     sent = 0
-    for recipient in notification_settings.recipients(services, lead.partner_id):
-
-        def render(_ids: tuple[str, ...], recipient: str = recipient) -> EmailMessage:
-            return render_contact_overdue(
-                resource,
-                recipient=recipient,
-                sender=settings.email_sender_address,
-                portal_base_url=settings.portal_base_url,
-                urgency_hours=settings.urgency_hours,
-            )
-
-        outcome = _deliver(
-            services,
-            sender,
-            lead.partner_id,
-            overdue_claim_key(lead.id, recipient),
-            kind=NotificationKind.CONTACT_OVERDUE,
-            recipient=recipient,
-            lead_ids=(lead.id,),
-            render=render,
-        )
+    for key, outcome in _to_every_recipient(
+        services,
+        stored,
+        sender,
+        kind=NotificationKind.CONTACT_OVERDUE,
+        claim_key=overdue_claim_key,
+        renderer=render_contact_overdue,
+    ):
         if outcome is ClaimOutcome.IN_PROGRESS:
-            raise NotificationInProgress(overdue_claim_key(lead.id, recipient))
+            raise NotificationInProgress(key)
         sent += outcome is not ClaimOutcome.DONE
     return sent
