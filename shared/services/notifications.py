@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -187,12 +187,12 @@ def _to_every_recipient(
     kind: NotificationKind,
     claim_key: ClaimKey,
     renderer: LeadRenderer,
-) -> list[tuple[str, ClaimOutcome]]:
-    """One email about one lead to each recipient, each at most once: the claim's outcomes."""
+) -> Iterator[tuple[str, ClaimOutcome]]:
+    """One email about one lead to each recipient, each at most once: each claim's outcome,
+    yielded as it is known, so a caller can stop before the next recipient."""
     lead = stored.lead
     settings = services.settings
     resource = _resource(services, stored)
-    outcomes = []
     for recipient in notification_settings.recipients(services, lead.partner_id):
 
         def render(_ids: tuple[str, ...], recipient: str = recipient) -> EmailMessage:
@@ -215,8 +215,7 @@ def _to_every_recipient(
             lead_ids=(lead.id,),
             render=render,
         )
-        outcomes.append((key, outcome))
-    return outcomes
+        yield key, outcome
 
 
 def send_new_lead_emails(services: Services, stored: StoredLead, sender: EmailSender) -> tuple[int, int]:
