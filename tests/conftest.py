@@ -14,7 +14,6 @@ import pytest
 
 from devhost.azurite import Azurite
 from devhost.process import HostProcess
-from shared.adapters.storage_clients import StorageClients
 from shared.config import DEFAULT_SCHEDULES, load_settings
 from shared.services.container import Services
 
@@ -70,11 +69,7 @@ def clock() -> Clock:
 @pytest.fixture
 def services(app_env: dict[str, str], clock: Clock) -> Services:
     """In-process services on the session's Azurite, with a clock the test controls."""
-    app_settings = load_settings(app_env)
-    clients = StorageClients(app_settings.storage)
-    built = Services.build(app_settings, clock=clock)
-    built.clients = clients
-    return built
+    return Services.build(load_settings(app_env), clock=clock)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,10 @@ from shared.adapters.storage_clients import (
     StorageClients,
     clients_for,
 )
-from shared.config import Settings, settings
+from shared.config import Settings, StorageSettings, settings
+
+# Partners this process has registered, per storage account.
+_registered_partners: set[tuple[StorageSettings, str]] = set()
 
 
 def utc_now() -> datetime:
@@ -50,8 +53,15 @@ class Services:
         )
 
     def register_partner(self, partner_id: str) -> None:
-        """Remember partners, so timers can visit each partition without scanning the table."""
+        """Remember partners, so timers can visit each partition without scanning the table.
+
+        Once per partner and process, not once per lead: the row never changes.
+        """
+        key = (self.settings.storage, partner_id)
+        if key in _registered_partners:
+            return
         self.clients.table(PARTNERS_TABLE).upsert_entity({"PartitionKey": "partner", "RowKey": partner_id})
+        _registered_partners.add(key)
 
     def partner_ids(self) -> list[str]:
         rows = self.clients.table(PARTNERS_TABLE).query_entities(

@@ -11,7 +11,6 @@ from typing import Any
 from shared.adapters.due_index import DueKind
 from shared.adapters.lead_repository import DuplicateLead
 from shared.adapters.storage_clients import CONTACT_VALIDATION_QUEUE
-from shared.config import StorageSettings
 from shared.domain import lifecycle
 from shared.domain.intake_mapping import NewLead, map_marketplace_lead, map_referral, parse_json_object
 from shared.domain.lead import Lead
@@ -59,7 +58,7 @@ def ingest(services: Services, raw: bytes | str, mapper: Mapper) -> IntakeResult
     # Everything below is idempotent, and runs again on a redelivered message so a
     # crash between the lead's write and these steps loses nothing.
     if created:
-        _register_partner(services, lead.partner_id)
+        services.register_partner(lead.partner_id)
     _schedule_first_due(services, lead)
     services.queues.send(CONTACT_VALIDATION_QUEUE, {"partnerId": lead.partner_id, "leadId": lead.id})
     # Only the delivery that stored the lead sends its LeadCreated; if it died before
@@ -67,17 +66,6 @@ def ingest(services: Services, raw: bytes | str, mapper: Mapper) -> IntakeResult
     if created and change.event is not None:
         services.events.publish(change.event)
     return IntakeResult(lead.partner_id, lead.id, created)
-
-
-# Partners this process has registered: one upsert per partner and process, not per lead.
-_registered_partners: set[tuple[StorageSettings, str]] = set()
-
-
-def _register_partner(services: Services, partner_id: str) -> None:
-    key = (services.settings.storage, partner_id)
-    if key not in _registered_partners:
-        services.register_partner(partner_id)
-        _registered_partners.add(key)
 
 
 def _schedule_first_due(services: Services, lead: Lead) -> None:

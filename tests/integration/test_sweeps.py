@@ -170,11 +170,12 @@ def test_expiry_run_twice_and_twice_at_once_changes_each_lead_once(services: Ser
     assert services.leads.pending_events(partner) == []
 
 
-def test_expiry_tolerates_rows_whose_lead_moved_on(services: Services, clock: Clock) -> None:
-    partner = unique_partner()
-    almost = timedelta(days=14) - timedelta(minutes=1)
-    accepted = new_lead(services, partner, age=almost, requested_contact=False)
-    deleted = new_lead(services, partner, age=almost, requested_contact=False)
+def accepted_and_deleted(
+    services: Services, partner: str, *, age: timedelta, requested_contact: bool
+) -> tuple[str, str]:
+    """Two leads whose due rows stay behind: one accepted since, one deleted from storage."""
+    accepted = new_lead(services, partner, age=age, requested_contact=requested_contact)
+    deleted = new_lead(services, partner, age=age, requested_contact=requested_contact)
     leads.change_lead(
         services,
         principal(partner),
@@ -185,6 +186,13 @@ def test_expiry_tolerates_rows_whose_lead_moved_on(services: Services, clock: Cl
         if_match=None,
     )
     services.clients.table(LEADS_TABLE).delete_entity(partner, lead_row_key(deleted))
+    return accepted, deleted
+
+
+def test_expiry_tolerates_rows_whose_lead_moved_on(services: Services, clock: Clock) -> None:
+    partner = unique_partner()
+    almost = timedelta(days=14) - timedelta(minutes=1)
+    accepted, deleted = accepted_and_deleted(services, partner, age=almost, requested_contact=False)
     events = EventLog(services, partner)
     clock.advance(minutes=2)
 
@@ -276,18 +284,7 @@ def test_overdue_run_twice_at_once_records_once(services: Services, clock: Clock
 def test_overdue_tolerates_rows_whose_lead_moved_on(services: Services, clock: Clock) -> None:
     partner = unique_partner()
     age = timedelta(hours=72) - timedelta(minutes=1)
-    accepted = new_lead(services, partner, age=age, requested_contact=True)
-    deleted = new_lead(services, partner, age=age, requested_contact=True)
-    leads.change_lead(
-        services,
-        principal(partner),
-        accepted,
-        lambda lead, now: lifecycle.accept(
-            lead, AcceptBody.model_validate(accept_body()), actor="u", now=now
-        ),
-        if_match=None,
-    )
-    services.clients.table(LEADS_TABLE).delete_entity(partner, lead_row_key(deleted))
+    accepted, deleted = accepted_and_deleted(services, partner, age=age, requested_contact=True)
     clock.advance(minutes=2)
     reminded: list[str] = []
 
