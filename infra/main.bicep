@@ -3,9 +3,11 @@
 // One resource group holding a Flex Consumption Function App (API, intake queues, timers and
 // the partner portal on one origin), its storage account (host state, deployment package, the
 // lead tables and queues), Application Insights, Azure Communication Services Email, and one
-// user-assigned managed identity that reaches all of them. No connection string, account key
-// or client secret is stored anywhere: storage, App Insights, ACS and even the App Service
-// Authentication sign-in (federated credential) use the managed identity.
+// user-assigned managed identity that reaches all of them, plus the Microsoft Entra app
+// registration partner users sign in to (Microsoft Graph Bicep extension, app/entra.bicep). No
+// connection string, account key or client secret is stored anywhere: storage, App Insights,
+// ACS and even the App Service Authentication sign-in (federated credential) use the managed
+// identity.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -55,11 +57,8 @@ param environmentName string
 })
 param location string
 
-@description('Application (client) id of the Entra ID app registration that signs partner users in (docs/DEPLOY.md, step 2).')
-param authClientId string
-
-@description('Tenant of that app registration; empty means the tenant of this subscription.')
-param authTenantId string = ''
+@description('Display name of the Entra app registration users sign in to.')
+param authAppDisplayName string = 'Referral leads (${environmentName})'
 
 @description('Custom sender domain (e.g. leads.contoso.com). Empty: send from the free Azure-managed domain.')
 param senderDomain string = ''
@@ -129,8 +128,16 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
-@description('Object id of the person running azd; gets data access to storage for troubleshooting. Optional.')
+@description('Object id of the principal running azd (AZURE_PRINCIPAL_ID); gets read access to queues and tables, and may re-queue a message. Optional.')
 param principalId string = ''
+
+@description('Kind of that principal, as azd reports it (AZURE_PRINCIPAL_TYPE): a person, or a pipeline\'s service principal.')
+@allowed([
+  'User'
+  'ServicePrincipal'
+  'Group'
+])
+param principalType string = 'User'
 
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -141,11 +148,12 @@ var functionAppName = '${abbrs.webSitesFunctions}leads-${resourceToken}'
 // Flex Consumption pulls the app package from this container with the managed identity.
 var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
-// Classic host name; the app is created without a regional unique host name.
-var apiBaseUrl = 'https://${functionAppName}.azurewebsites.net/api'
-// The portal is served by the Function App itself, so it shares the API's origin and sign-in.
-var portalUrl = '${apiBaseUrl}/portal'
-var effectivePortalBaseUrl = !empty(portalBaseUrl) ? portalBaseUrl : portalUrl
+// Every URL comes from the host name the site reports (api.outputs.defaultHostname): it is not
+// always the app's name under the classic App Service domain (regional host names, other clouds). The portal is
+// served by the Function App itself, so it shares the API's origin and sign-in.
+var appOrigin = 'https://${api.outputs.defaultHostname}'
+var apiBaseUrl = '${appOrigin}/api'
+var effectivePortalBaseUrl = !empty(portalBaseUrl) ? portalBaseUrl : '${apiBaseUrl}/portal'
 
 // Every table and queue the code uses (shared/adapters/storage_clients.py). The code would
 // create them on first use, but creating them here keeps the identity to data roles only.
@@ -210,6 +218,7 @@ module storage 'br/public:avm/res/storage/storage-account:0.17.2' = {
     kind: 'StorageV2'
     allowBlobPublicAccess: false
     allowSharedKeyAccess: false // identity only: there is no account key to leak or rotate
+    defaultToOAuthAuthentication: true // the portal and tools use Entra ID, never a key
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     dnsEndpointType: 'Standard'
@@ -280,7 +289,8 @@ module rbac 'app/rbac.bicep' = {
     appInsightsName: monitoring.outputs.name
     communicationServiceName: email.outputs.communicationServiceName
     managedIdentityPrincipalId: apiIdentity.outputs.principalId
-    userPrincipalId: principalId
+    operatorPrincipalId: principalId
+    operatorPrincipalType: principalType
   }
 }
 
@@ -301,8 +311,8 @@ module api 'app/api.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     acsEndpoint: email.outputs.endpoint
     emailSenderAddress: email.outputs.senderAddress
-    portalBaseUrl: effectivePortalBaseUrl
-    authTenantId: !empty(authTenantId) ? authTenantId : tenant().tenantId
+    portalBaseUrl: portalBaseUrl
+    authTenantId: tenant().tenantId
     emailDeliverabilityCheck: emailDeliverabilityCheck
     spamDomains: spamDomains
     expireLeadsSchedule: expireLeadsSchedule
@@ -316,13 +326,27 @@ module api 'app/api.bicep' = {
   ]
 }
 
+// The app registration, its service principal, roles, redirect URI and the managed identity as
+// its federated credential, in the tenant azd deploys to.
+module entra 'app/entra.bicep' = {
+  name: 'entra'
+  scope: rg
+  params: {
+    uniqueName: 'referral-leads-${resourceToken}'
+    displayName: authAppDisplayName
+    redirectUri: '${appOrigin}/.auth/login/aad/callback'
+    managedIdentityPrincipalId: apiIdentity.outputs.principalId
+    tenantId: tenant().tenantId
+  }
+}
+
 module auth 'app/auth.bicep' = {
   name: 'auth'
   scope: rg
   params: {
     functionAppName: api.outputs.name
-    clientId: authClientId
-    tenantId: !empty(authTenantId) ? authTenantId : tenant().tenantId
+    clientId: entra.outputs.clientId
+    tenantId: tenant().tenantId
   }
 }
 
@@ -335,11 +359,16 @@ output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = apiIdentity.outputs.principa
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = apiIdentity.outputs.clientId
 output API_URL string = apiBaseUrl
 output MARKETPLACE_INTAKE_URL string = '${apiBaseUrl}/marketplace/leads'
-// Signs the user in first (the API answers 401 to anonymous calls), then opens the portal.
-output PORTAL_URL string = 'https://${functionAppName}.azurewebsites.net/.auth/login/aad?post_login_redirect_uri=/api/portal/'
+// The portal; a signed-out browser is sent to sign in and back (docs/DEPLOY.md).
+output PORTAL_URL string = '${apiBaseUrl}/portal/'
 output PORTAL_BASE_URL string = effectivePortalBaseUrl
-// Redirect URI to register on the Entra app (Web platform).
-output AUTH_REDIRECT_URI string = 'https://${functionAppName}.azurewebsites.net/.auth/login/aad/callback'
+// The redirect URI app/entra.bicep registered (Web platform).
+output AUTH_REDIRECT_URI string = '${appOrigin}/.auth/login/aad/callback'
+output AUTH_CLIENT_ID string = entra.outputs.clientId
+output AUTH_APP_OBJECT_ID string = entra.outputs.applicationObjectId
+output AUTH_SERVICE_PRINCIPAL_ID string = entra.outputs.servicePrincipalId
+output AUTH_APP_ROLE_IDS object = entra.outputs.appRoleIds
+output AZURE_STORAGE_ACCOUNT string = storage.outputs.name
 output ACS_ENDPOINT string = email.outputs.endpoint
 output EMAIL_SENDER_ADDRESS string = email.outputs.senderAddress
 output SENDER_DOMAIN_VERIFICATION_RECORDS object = email.outputs.senderDomainVerificationRecords

@@ -2,6 +2,8 @@
 //
 // `appSettings` below is the single list of settings; tests/infra/test_bicep.py checks it
 // against SETTING_NAMES in shared/config.py, so add a setting here and there together.
+// The settings are written after the site exists (`siteSettings`), because PORTAL_BASE_URL is
+// built from the host name the site reports, which is not always `<name>` under the classic domain.
 param name string
 param location string = resourceGroup().location
 param tags object = {}
@@ -16,7 +18,14 @@ param instanceMemoryMB int = 2048
 param maximumInstanceCount int = 40
 param acsEndpoint string
 param emailSenderAddress string
-param portalBaseUrl string
+@description('Base of the links in emails; empty: the portal this app serves at /api/portal.')
+param portalBaseUrl string = ''
+
+@description('Concurrent HTTP requests one instance takes before Flex Consumption adds another.')
+param httpPerInstanceConcurrency int = 16
+
+@description('Python worker threads per instance: the synchronous functions run on this pool.')
+param pythonThreadCount int = 24
 param authTenantId string
 param emailDeliverabilityCheck string
 param spamDomains string
@@ -48,7 +57,12 @@ var appSettings = {
   ACS_ENDPOINT: acsEndpoint
   AZURE_CLIENT_ID: identityClientId
   EMAIL_SENDER_ADDRESS: emailSenderAddress
-  PORTAL_BASE_URL: portalBaseUrl
+  PORTAL_BASE_URL: !empty(portalBaseUrl) ? portalBaseUrl : 'https://${functionApp.outputs.defaultHostname}/api/portal'
+
+  // Every function is synchronous, so an instance runs at most this many invocations at once;
+  // it covers the HTTP concurrency below and a queue function's batchSize + newBatchThreshold
+  // (16 + 8, host.json). The worker's own default is only a handful of threads.
+  PYTHON_THREADPOOL_THREAD_COUNT: string(pythonThreadCount)
 
   // Lead rules (CONTRACT.md defaults), set explicitly so an operator can see and tune them.
   EMAIL_DELIVERABILITY_CHECK: emailDeliverabilityCheck
@@ -70,7 +84,7 @@ var appSettings = {
   WEBSITE_AUTH_AAD_ALLOWED_TENANTS: authTenantId
 }
 
-module functionApp 'br/public:avm/res/web/site:0.9.0' = {
+module functionApp 'br/public:avm/res/web/site:0.15.1' = {
   name: '${serviceName}-flex-consumption'
   params: {
     kind: 'functionapp,linux'
@@ -99,6 +113,13 @@ module functionApp 'br/public:avm/res/web/site:0.9.0' = {
       scaleAndConcurrency: {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
+        triggers: {
+          http: {
+            // A portal page makes several API calls at once: let one instance take them
+            // together instead of starting an instance per call (docs/DEPLOY.md).
+            perInstanceConcurrency: httpPerInstanceConcurrency
+          }
+        }
       }
       runtime: {
         name: 'python'
@@ -111,9 +132,28 @@ module functionApp 'br/public:avm/res/web/site:0.9.0' = {
       ftpsState: 'Disabled'
       http20Enabled: true
     }
-    appSettingsKeyValuePairs: appSettings
   }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' existing = {
+  name: name
+}
+
+// The one writer of the app settings (the module above is given none, so it writes none).
+resource siteSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  // checkov reads this config child as if it were the site; these findings do not apply:
+  //checkov:skip=CKV_AZURE_13: App Service Authentication is configured by app/auth.bicep on the same site
+  //checkov:skip=CKV_AZURE_222: public by design: Partner Center posts leads and partners sign in from the internet; Easy Auth and the function key guard it
+  //checkov:skip=CKV_AZURE_63: file-system HTTP logs do not exist on Flex Consumption; requests are logged to Application Insights
+  //checkov:skip=CKV_AZURE_65: detailed error pages are a file-system log, not on Flex Consumption; errors go to Application Insights
+  //checkov:skip=CKV_AZURE_66: failed request tracing is a file-system log, not on Flex Consumption; failures go to Application Insights
+  //checkov:skip=CKV_AZURE_80: Python app, no .NET Framework
+  //checkov:skip=CKV_AZURE_88: Flex Consumption runs from a blob package; no Azure Files share is mounted
+  parent: site
+  name: 'appsettings'
+  properties: appSettings
 }
 
 output name string = functionApp.outputs.name
 output resourceId string = functionApp.outputs.resourceId
+output defaultHostname string = functionApp.outputs.defaultHostname

@@ -1,9 +1,17 @@
 // App Service Authentication (Easy Auth v2) on the Function App, with Microsoft Entra ID.
 //
-// Every request needs a signed-in user except the three anonymous routes of the contract;
-// an anonymous call gets 401 (no redirect: the portal's script sends the browser to
-// /.auth/login/aad itself). The platform injects X-MS-CLIENT-PRINCIPAL with the token's
-// claims (oid, partner_id, roles, preferred_username, name), which the API reads.
+// Easy Auth signs users in (/.auth/login/aad), keeps their session cookie and injects
+// X-MS-CLIENT-PRINCIPAL with the token's claims (oid, partner_id, roles, preferred_username,
+// name); it strips that header from anything a client sends, and with it on, App Service sets
+// WEBSITE_AUTH_ENABLED=true, which is what makes the code trust the header (CONTRACT §2).
+//
+// Unauthenticated requests are let through to the app (AllowAnonymous), which decides what a
+// signed-out caller gets, as the contract says: an API route answers 401 with the error
+// envelope (Easy Auth's own 401 has no body, and its login redirect would turn the portal's
+// fetch calls into cross-origin redirects), the anonymous routes below answer, and a browser
+// that opens the portal or a lead link is sent to /.auth/login/aad with
+// post_login_redirect_uri set to the page it asked for, fragment (#/leads/<id>) included, so
+// it lands on the lead after sign-in (docs/DEPLOY.md, "Signed-out lead links").
 param functionAppName string
 
 @description('Application (client) id of the app registration users sign in to.')
@@ -12,8 +20,9 @@ param clientId string
 @description('Tenant of the app registration.')
 param tenantId string
 
-// Exactly the anonymous routes of CONTRACT.md §2: health probe, API description, and the
-// marketplace intake (protected by its function key instead of a user).
+// The routes of CONTRACT.md §2 that need no user: health probe, API description, and the
+// marketplace intake (protected by its function key instead). Easy Auth lets every path
+// through, so these are listed for the record (and the tests), not enforced here.
 var anonymousPaths = [
   '/api/health'
   '/api/openapi.json'
@@ -41,9 +50,9 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
       runtimeVersion: '~1'
     }
     globalValidation: {
-      requireAuthentication: true
-      unauthenticatedClientAction: 'Return401'
-      excludedPaths: anonymousPaths
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
+      redirectToProvider: 'azureactivedirectory'
     }
     httpSettings: {
       requireHttps: true
@@ -60,22 +69,23 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
         registration: {
           clientId: clientId
           // Not a secret: this setting names the managed identity whose token is the
-          // federated client assertion of the app registration (docs/DEPLOY.md, step 2).
+          // federated client assertion of the app registration (infra/app/entra.bicep).
           clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
           openIdIssuer: '${environment().authentication.loginEndpoint}${tenantId}/v2.0'
         }
         validation: {
           allowedAudiences: [
             clientId
-            'api://${clientId}'
           ]
           defaultAuthorizationPolicy: {
             allowedPrincipals: {}
           }
         }
         login: {
+          // ID token claims only: the app never calls another API on the user's behalf, so it
+          // asks for no refresh token (no offline_access).
           loginParameters: [
-            'scope=openid profile email offline_access'
+            'scope=openid profile email'
           ]
         }
       }
@@ -113,4 +123,4 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
   }
 }
 
-output excludedPaths array = anonymousPaths
+output anonymousPaths array = anonymousPaths

@@ -1,37 +1,56 @@
-// Role assignments of the app's user-assigned managed identity: the least it needs.
+// Role assignments: the least each identity needs, built-in roles only (no custom role whose
+// name could collide with another deployment's in the same tenant).
 //
+// The app's user-assigned managed identity:
 //   storage account   Storage Blob Data Owner         host locks/timers state and the Flex
 //                                                      Consumption deployment package (as in
 //                                                      the Azure Functions Flex samples)
 //                     Storage Queue Data Contributor  lead queues and their -poison twins
-//                     Storage Table Data Contributor  Leads, Due, Notifications
+//                     Storage Table Data Contributor  Leads, Due, Notifications, Partners
 //   App Insights      Monitoring Metrics Publisher    Entra-authenticated telemetry ingestion
-//   ACS               custom "ACS Email Sender"       send email with an Entra token
+//   ACS               Communication and Email         the built-in role Microsoft documents for
+//                     Service Owner                   sending ACS email with an Entra token;
+//                                                      scoped to the one Communication Service
 //
-// ACS Email with Entra ID: Microsoft documents the built-in "Communication and Email Service
-// Owner" role, or a custom role with Microsoft.Communication/CommunicationServices/Read,
-// .../CommunicationServices/Write and Microsoft.Communication/EmailServices/write to limit a
-// sender to what sending needs (ACS docs, "Use a custom role to limit permissions granted to
-// the Microsoft Entra Application"). The built-in role can also list and regenerate the
-// access keys, so the custom role is used here.
+// The person (or pipeline) running azd, when its object id is known: read the queues and
+// tables and put a fixed poison message back (docs/DEPLOY.md, "Watching it"); nothing more.
+// azd deploys the code through the Function App's publish endpoint with an Entra token, so the
+// deployer needs no blob data role.
 param storageAccountName string
 param appInsightsName string
 param communicationServiceName string
 param managedIdentityPrincipalId string
 
-@description('Object id of the operator running azd; optional data access for troubleshooting.')
-param userPrincipalId string = ''
+@description('Object id of the principal running azd; empty: no operator data access.')
+param operatorPrincipalId string = ''
+
+@description('Kind of that principal, from azd (AZURE_PRINCIPAL_TYPE).')
+@allowed([
+  'User'
+  'ServicePrincipal'
+  'Group'
+])
+param operatorPrincipalType string = 'User'
 
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  storageQueueDataReader: '19e7f393-937e-4f77-808e-94535e297925'
+  storageQueueDataMessageSender: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
+  storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  communicationAndEmailServiceOwner: '09976791-48a7-449e-bb21-39d1a415f350'
 }
-var storageRoles = [
+var appStorageRoles = [
   roles.storageBlobDataOwner
   roles.storageQueueDataContributor
   roles.storageTableDataContributor
+]
+var operatorStorageRoles = [
+  roles.storageQueueDataReader
+  roles.storageQueueDataMessageSender
+  roles.storageTableDataReader
 ]
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -47,7 +66,7 @@ resource communicationService 'Microsoft.Communication/communicationServices@202
 }
 
 resource storageRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for roleId in storageRoles: {
+  for roleId in appStorageRoles: {
     name: guid(storageAccount.id, managedIdentityPrincipalId, roleId)
     scope: storageAccount
     properties: {
@@ -59,13 +78,13 @@ resource storageRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04
 ]
 
 resource operatorStorageRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for roleId in (empty(userPrincipalId) ? [] : storageRoles): {
-    name: guid(storageAccount.id, userPrincipalId, roleId)
+  for roleId in (empty(operatorPrincipalId) ? [] : operatorStorageRoles): {
+    name: guid(storageAccount.id, operatorPrincipalId, roleId)
     scope: storageAccount
     properties: {
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
-      principalId: userPrincipalId
-      principalType: 'User'
+      principalId: operatorPrincipalId
+      principalType: operatorPrincipalType
     }
   }
 ]
@@ -80,35 +99,11 @@ resource appInsightsRoleAssignment 'Microsoft.Authorization/roleAssignments@2022
   }
 }
 
-resource acsEmailSenderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(resourceGroup().id, 'acs-email-sender')
-  properties: {
-    roleName: 'ACS Email Sender (${resourceGroup().name})'
-    description: 'Send email through Azure Communication Services with a Microsoft Entra token; nothing else.'
-    type: 'CustomRole'
-    assignableScopes: [
-      resourceGroup().id
-    ]
-    permissions: [
-      {
-        actions: [
-          'Microsoft.Communication/CommunicationServices/Read'
-          'Microsoft.Communication/CommunicationServices/Write'
-          'Microsoft.Communication/EmailServices/write'
-        ]
-        notActions: []
-        dataActions: []
-        notDataActions: []
-      }
-    ]
-  }
-}
-
 resource acsRoleAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(communicationService.id, managedIdentityPrincipalId, acsEmailSenderRole.id)
+  name: guid(communicationService.id, managedIdentityPrincipalId, roles.communicationAndEmailServiceOwner)
   scope: communicationService
   properties: {
-    roleDefinitionId: acsEmailSenderRole.id
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.communicationAndEmailServiceOwner)
     principalId: managedIdentityPrincipalId
     principalType: 'ServicePrincipal'
   }

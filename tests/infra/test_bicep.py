@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -40,22 +41,31 @@ HOST_SETTING_PREFIXES = ("APPLICATIONINSIGHTS_", "FUNCTIONS_", "WEBSITE_")
 HOST_SETTINGS = {
     # App Service Authentication: the managed identity is the app registration's credential.
     "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID",
+    # The Python worker's thread pool (docs/DEPLOY.md, "Settings chosen for Azure").
+    "PYTHON_THREADPOOL_THREAD_COUNT",
 }
 
 ANONYMOUS_ROUTES = {"/api/health", "/api/openapi.json", "/api/marketplace/leads"}
 
+# pycep-parser (and so checkov) predates Bicep's `extension` statement, which app/entra.bicep
+# needs for the Microsoft Graph types; the statement is blanked (line numbers kept) before
+# parsing. Everything else of the file is parsed as written.
+_EXTENSION_STATEMENT = re.compile(r"(?m)^extension [A-Za-z_][A-Za-z0-9_]*[ \t]*$")
+
 # Runs inside the infra venv: parse every .bicep file and print {relative path: tree or error}.
 _PARSE_SCRIPT = """
-import json, sys
+import json, re, sys
 from pathlib import Path
 from pycep import BicepParser
 
 root = Path(sys.argv[1])
+extension = re.compile(sys.argv[2])
 result = {}
 for path in sorted(root.rglob("*.bicep")):
     key = path.relative_to(root).as_posix()
     try:
-        result[key] = {"tree": BicepParser().parse(file_path=path)}
+        text = extension.sub("", path.read_text(encoding="utf-8"))
+        result[key] = {"tree": BicepParser().parse(text=text)}
     except Exception as error:
         result[key] = {"error": f"{type(error).__name__}: {error}"}
 print(json.dumps(result, default=str))
@@ -84,7 +94,7 @@ def _infra_tool(name: str) -> Path:
 @pytest.fixture(scope="module")
 def parsed() -> dict[str, dict[str, Any]]:
     completed = subprocess.run(
-        [str(_infra_tool("python")), "-c", _PARSE_SCRIPT, str(INFRA_DIR)],
+        [str(_infra_tool("python")), "-c", _PARSE_SCRIPT, str(INFRA_DIR), _EXTENSION_STATEMENT.pattern],
         capture_output=True,
         text=True,
         check=False,
@@ -100,24 +110,48 @@ def _tree(parsed: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
     return entry["tree"]
 
 
+def _expr(node: Any) -> Any:
+    """A pycep expression as Bicep text (`a.b.c`, `f(x)`), so tests can compare it plainly."""
+    if isinstance(node, dict) and "operator" in node and node["operator"]["type"] == "property_accessor":
+        operands = node["operator"]["operands"]
+        return f"{_expr(operands['operand_1'])}.{_expr(operands['operand_2'])}"
+    if isinstance(node, dict) and "function" in node:
+        function = node["function"]
+        arguments = ", ".join(str(_expr(value)) for value in function["parameters"].values())
+        return f"{function['type']}({arguments})"
+    if isinstance(node, list):
+        return [_expr(item) for item in node]
+    return node
+
+
 def _bicep_app_settings(parsed: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return _tree(parsed, "app/api.bicep")["variables"]["appSettings"]["value"]
 
 
 def test_every_bicep_file_parses(parsed: dict[str, dict[str, Any]]) -> None:
-    assert {"main.bicep", "app/api.bicep", "app/auth.bicep", "app/rbac.bicep", "app/email.bicep"} <= set(
-        parsed
-    )
+    assert {
+        "main.bicep",
+        "app/api.bicep",
+        "app/auth.bicep",
+        "app/rbac.bicep",
+        "app/email.bicep",
+        "app/entra.bicep",
+    } <= set(parsed)
     failures = {name: entry["error"] for name, entry in parsed.items() if "error" in entry}
     assert failures == {}
 
 
-def test_checkov_passes() -> None:
+def test_checkov_passes(tmp_path: Path) -> None:
+    # On a copy with the `extension` statement blanked, so checkov's parser reads app/entra.bicep.
+    copy = tmp_path / "infra"
+    shutil.copytree(INFRA_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "*.py", "*.json"))
+    for path in copy.rglob("*.bicep"):
+        path.write_text(_EXTENSION_STATEMENT.sub("", path.read_text(encoding="utf-8")), encoding="utf-8")
     completed = subprocess.run(
         # --skip-download: no call to the vendor's API; the checks themselves ship with checkov.
         [
             str(_infra_tool("checkov")),
-            *("--framework", "bicep", "-d", str(INFRA_DIR)),
+            *("--framework", "bicep", "-d", str(copy)),
             *("--compact", "--quiet", "--skip-download"),
         ],
         capture_output=True,
@@ -173,15 +207,22 @@ def test_exclusions_name_real_settings() -> None:
     assert set(SETTING_NAMES) >= NOT_SET_IN_AZURE
 
 
-def test_easy_auth_excludes_exactly_the_anonymous_routes(parsed: dict[str, dict[str, Any]]) -> None:
+def test_easy_auth_lets_the_app_answer_signed_out_callers(parsed: dict[str, dict[str, Any]]) -> None:
+    # The contract's 401 carries the error envelope and a signed-out browser is sent to sign in
+    # by the app and portal; a platform 401 (no body) or a platform redirect (which breaks the
+    # portal's fetch calls) would contradict it. Easy Auth still signs users in and injects the
+    # principal header, which the code trusts because Easy Auth is on (WEBSITE_AUTH_ENABLED).
     auth = _tree(parsed, "app/auth.bicep")
-    validation = auth["resources"]["authSettings"]["config"]["properties"]["globalValidation"]
-    assert validation["excludedPaths"] == "anonymousPaths"
+    properties = auth["resources"]["authSettings"]["config"]["properties"]
+    validation = properties["globalValidation"]
+    assert validation["requireAuthentication"] is False
+    assert validation["unauthenticatedClientAction"] == "AllowAnonymous"
+    assert "excludedPaths" not in validation
+    assert properties["platform"]["enabled"] is True
+    assert properties["login"]["preserveUrlFragmentsForLogins"] is True
     paths = auth["variables"]["anonymousPaths"]["value"]
     assert len(paths) == len(set(paths))
     assert set(paths) == ANONYMOUS_ROUTES
-    assert validation["requireAuthentication"] is True
-    assert validation["unauthenticatedClientAction"] == "Return401"
 
 
 def test_easy_auth_uses_entra_id_without_a_client_secret(parsed: dict[str, dict[str, Any]]) -> None:
@@ -190,11 +231,26 @@ def test_easy_auth_uses_entra_id_without_a_client_secret(parsed: dict[str, dict[
     assert auth["name"] == "authsettingsV2"
     assert registration["clientSecretSettingName"] == "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID"
     assert "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID" in _bicep_app_settings(parsed)
+    # The client id is the registration app/entra.bicep creates, not a value typed in by hand.
+    main = _tree(parsed, "main.bicep")
+    assert _expr(main["modules"]["auth"]["config"]["params"]["clientId"]) == "entra.outputs.clientId"
+    assert "authClientId" not in main["parameters"]
+
+
+def test_sign_in_asks_for_no_refresh_token(parsed: dict[str, dict[str, Any]]) -> None:
+    provider = _tree(parsed, "app/auth.bicep")["resources"]["authSettings"]["config"]["properties"][
+        "identityProviders"
+    ]["azureActiveDirectory"]
+    assert provider["login"]["loginParameters"] == ["scope=openid profile email"]
+    assert "offline_access" not in (INFRA_DIR / "app" / "auth.bicep").read_text(encoding="utf-8").replace(
+        "(no offline_access)", ""
+    )
 
 
 def test_storage_account_accepts_identities_only(parsed: dict[str, dict[str, Any]]) -> None:
     params = _tree(parsed, "main.bicep")["modules"]["storage"]["config"]["params"]
     assert params["allowSharedKeyAccess"] is False
+    assert params["defaultToOAuthAuthentication"] is True
     assert params["allowBlobPublicAccess"] is False
     assert params["minimumTlsVersion"] == "TLS1_2"
 
@@ -241,27 +297,145 @@ def test_function_app_runs_python_311_on_flex_consumption(parsed: dict[str, dict
     assert config["scaleAndConcurrency"] == {
         "instanceMemoryMB": "instanceMemoryMB",
         "maximumInstanceCount": "maximumInstanceCount",
+        "triggers": {"http": {"perInstanceConcurrency": "httpPerInstanceConcurrency"}},
     }
+
+
+def test_concurrency_and_threads_are_chosen_together(parsed: dict[str, dict[str, Any]]) -> None:
+    # Every function is synchronous: an instance runs at most PYTHON_THREADPOOL_THREAD_COUNT
+    # invocations at once. The pool must hold the HTTP concurrency Flex sends to one instance
+    # and a queue function's batchSize + newBatchThreshold (each queue function scales alone).
+    api = _tree(parsed, "app/api.bicep")
+    parameters = api["parameters"]
+    http_concurrency = parameters["httpPerInstanceConcurrency"]["default"]
+    threads = parameters["pythonThreadCount"]["default"]
+    queues = json.loads((REPO_ROOT / "host.json").read_text(encoding="utf-8"))["extensions"]["queues"]
+    assert http_concurrency > 1  # several portal calls of one page share an instance
+    assert threads >= http_concurrency
+    assert threads >= queues["batchSize"] + queues["newBatchThreshold"]
+    assert _expr(_bicep_app_settings(parsed)["PYTHON_THREADPOOL_THREAD_COUNT"]) == "string(pythonThreadCount)"
+    assert _tree(parsed, "main.bicep")["parameters"]["instanceMemoryMB"]["default"] == 2048
+
+
+def _timespan_seconds(value: str) -> float:
+    hours, minutes, seconds = value.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def test_queue_retries_ride_out_a_short_outage() -> None:
+    # A failed message is retried maxDequeueCount - 1 times, each after visibilityTimeout: the
+    # last retry comes at least 4 x 60 s = 4 minutes after the first failure (it was 4 x 5 s).
+    queues = json.loads((REPO_ROOT / "host.json").read_text(encoding="utf-8"))["extensions"]["queues"]
+    visibility = _timespan_seconds(queues["visibilityTimeout"])
+    assert queues["maxDequeueCount"] == 5
+    assert (queues["maxDequeueCount"] - 1) * visibility >= 4 * 60
+
+
+BUILT_IN_ROLES = {
+    "storageBlobDataOwner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+    "storageQueueDataContributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+    "storageTableDataContributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
+    "storageQueueDataReader": "19e7f393-937e-4f77-808e-94535e297925",
+    "storageQueueDataMessageSender": "c6a89b2d-59bc-44d0-9896-0f6e12d7b80a",
+    "storageTableDataReader": "76199698-9eea-4c19-bc75-cec21354c6b6",
+    "monitoringMetricsPublisher": "3913510d-42f4-4e42-8a64-420c390055eb",
+    # The built-in role ACS documents for sending email with a Microsoft Entra identity.
+    "communicationAndEmailServiceOwner": "09976791-48a7-449e-bb21-39d1a415f350",
+}
 
 
 def test_identity_gets_the_data_roles_it_needs(parsed: dict[str, dict[str, Any]]) -> None:
     rbac = _tree(parsed, "app/rbac.bicep")
-    roles = rbac["variables"]["roles"]["value"]
-    assert roles == {
-        "storageBlobDataOwner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
-        "storageQueueDataContributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
-        "storageTableDataContributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
-        "monitoringMetricsPublisher": "3913510d-42f4-4e42-8a64-420c390055eb",
-    }
-    permissions = rbac["resources"]["acsEmailSenderRole"]["config"]["properties"]["permissions"]
-    assert permissions[0]["actions"] == [
-        "Microsoft.Communication/CommunicationServices/Read",
-        "Microsoft.Communication/CommunicationServices/Write",
-        "Microsoft.Communication/EmailServices/write",
+    assert rbac["variables"]["roles"]["value"] == BUILT_IN_ROLES
+    assert _expr(rbac["variables"]["appStorageRoles"]["value"]) == [
+        "roles.storageBlobDataOwner",
+        "roles.storageQueueDataContributor",
+        "roles.storageTableDataContributor",
     ]
+    acs = rbac["resources"]["acsRoleAssignment"]["config"]
+    assert acs["scope"] == "communicationService"
+    assert "communicationAndEmailServiceOwner" in json.dumps(acs["properties"]["roleDefinitionId"])
+
+
+def test_no_custom_role_is_defined() -> None:
+    # A custom role's name must be unique in the tenant: a second deployment would collide.
+    for path in INFRA_DIR.rglob("*.bicep"):
+        assert "Microsoft.Authorization/roleDefinitions@" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_the_operator_gets_read_and_requeue_rights_only(parsed: dict[str, dict[str, Any]]) -> None:
+    rbac = _tree(parsed, "app/rbac.bicep")
+    assert _expr(rbac["variables"]["operatorStorageRoles"]["value"]) == [
+        "roles.storageQueueDataReader",
+        "roles.storageQueueDataMessageSender",
+        "roles.storageTableDataReader",
+    ]
+    assignment = rbac["resources"]["operatorStorageRoleAssignments"]["config"]["config"]
+    # The principal type is the one azd reports, not fixed to User (a pipeline is a ServicePrincipal).
+    assert assignment["properties"]["principalType"] == "operatorPrincipalType"
+    main = _tree(parsed, "main.bicep")
+    assert main["modules"]["rbac"]["config"]["params"]["operatorPrincipalType"] == "principalType"
+    azd_parameters = json.loads((INFRA_DIR / "main.parameters.json").read_text(encoding="utf-8"))[
+        "parameters"
+    ]
+    assert azd_parameters["principalType"]["value"] == "${AZURE_PRINCIPAL_TYPE=User}"
+    assert azd_parameters["principalId"]["value"] == "${AZURE_PRINCIPAL_ID=}"
+
+
+def test_no_host_name_is_hard_coded() -> None:
+    # Host names come from the site's outputs (defaultHostname): regional host names and other
+    # clouds do not end in azurewebsites.net.
+    for path in INFRA_DIR.rglob("*.bicep"):
+        assert "azurewebsites.net" not in path.read_text(encoding="utf-8"), path.name
 
 
 def test_outputs_name_the_urls_operators_need(parsed: dict[str, dict[str, Any]]) -> None:
-    outputs = _tree(parsed, "main.bicep")["outputs"]
-    assert {"API_URL", "MARKETPLACE_INTAKE_URL", "PORTAL_URL", "AUTH_REDIRECT_URI"} <= set(outputs)
+    main = _tree(parsed, "main.bicep")
+    outputs = main["outputs"]
+    assert {"API_URL", "MARKETPLACE_INTAKE_URL", "PORTAL_URL", "AUTH_REDIRECT_URI", "AUTH_CLIENT_ID"} <= set(
+        outputs
+    )
     assert outputs["MARKETPLACE_INTAKE_URL"]["value"] == "${apiBaseUrl}/marketplace/leads"
+    assert main["variables"]["appOrigin"]["value"] == "https://${api.outputs.defaultHostname}"
+    assert outputs["AUTH_REDIRECT_URI"]["value"] == "${appOrigin}/.auth/login/aad/callback"
+    assert (
+        main["modules"]["entra"]["config"]["params"]["redirectUri"] == "${appOrigin}/.auth/login/aad/callback"
+    )
+
+
+def test_the_app_registration_is_declared_with_the_graph_extension(parsed: dict[str, dict[str, Any]]) -> None:
+    source = (INFRA_DIR / "app" / "entra.bicep").read_text(encoding="utf-8")
+    assert re.search(r"(?m)^extension microsoftGraphV1$", source)
+    config = json.loads((INFRA_DIR / "bicepconfig.json").read_text(encoding="utf-8"))
+    assert config["extensions"]["microsoftGraphV1"].startswith(
+        "br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:"
+    )
+    entra = _tree(parsed, "app/entra.bicep")
+    resources = entra["resources"]
+    assert resources["application"]["type"] == "Microsoft.Graph/applications"
+    assert resources["servicePrincipal"]["config"]["appRoleAssignmentRequired"] is True
+    app = resources["application"]["config"]
+    assert app["web"]["redirectUris"] == ["redirectUri"]
+    assert app["web"]["implicitGrantSettings"]["enableIdTokenIssuance"] is True
+    assert app["api"]["acceptMappedClaims"] is True  # the partner_id claims mapping policy needs it
+    roles = entra["variables"]["appRoles"]["value"]
+    assert [role["value"] for role in roles] == ["ReferralsAdmin", "BusinessProfileAdmin"]
+    assert app["appRoles"]["loop_type"]["detail"]["array_name"] == "appRoles"
+
+
+def test_sign_in_uses_a_federated_credential_of_the_managed_identity(
+    parsed: dict[str, dict[str, Any]],
+) -> None:
+    entra = _tree(parsed, "app/entra.bicep")
+    credential = entra["resources"]["application__managedIdentityCredential"]["config"]
+    assert credential["audiences"] == ["api://AzureADTokenExchange"]
+    assert credential["subject"] == "managedIdentityPrincipalId"
+    main = _tree(parsed, "main.bicep")
+    assert _expr(main["modules"]["entra"]["config"]["params"]["managedIdentityPrincipalId"]) == (
+        "apiIdentity.outputs.principalId"
+    )
+    # No secret of any kind on the registration.
+    assert "passwordCredentials" not in json.dumps(entra["resources"])
+    consent = entra["resources"]["signInConsent"]["config"]
+    assert consent["consentType"] == "AllPrincipals"
+    assert consent["scope"] == "openid profile email"
