@@ -370,5 +370,6 @@ output AUTH_SERVICE_PRINCIPAL_ID string = entra.outputs.servicePrincipalId
 output AUTH_APP_ROLE_IDS object = entra.outputs.appRoleIds
 output AZURE_STORAGE_ACCOUNT string = storage.outputs.name
 output ACS_ENDPOINT string = email.outputs.endpoint
+output ACS_EMAIL_SERVICE_NAME string = '${abbrs.communicationEmailServices}${resourceToken}'
 output EMAIL_SENDER_ADDRESS string = email.outputs.senderAddress
 output SENDER_DOMAIN_VERIFICATION_RECORDS object = email.outputs.senderDomainVerificationRecords
