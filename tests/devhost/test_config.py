@@ -43,7 +43,7 @@ def test_repository_host_json() -> None:
     assert config.route_prefix == "api"
     queues = config.queues
     assert queues.max_polling_interval == timedelta(seconds=2)
-    assert queues.visibility_timeout == timedelta(seconds=5)
+    assert queues.visibility_timeout == timedelta(minutes=1)
     assert (queues.batch_size, queues.new_batch_threshold, queues.max_dequeue_count) == (16, 8, 5)
     assert queues.message_encoding == "base64"
 
