@@ -1,0 +1,213 @@
+"""Hostile and impossible input through the local host: poisoned or refused, never a 500 (§3c, §5)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from devhost.process import HostProcess
+from shared.services.container import Services
+from tests.conftest import wait_for
+from tests.e2e.test_intake_e2e import PoisonWatch, listed
+from tests.support.leads import accept_body, marketplace_lead, referral, unique_partner
+from tests.support.principals import principal_header
+
+IMPOSSIBLE_DATES = ["2300-01-01T00:00:00Z", "1960-06-01T00:00:00Z", "9999-12-31", "9999-12-31T23:00:00-05:00"]
+
+
+def marketplace_hostile_messages(partner: str) -> dict[str, str]:
+    def lead(**extra: Any) -> str:
+        return json.dumps(marketplace_lead(partner, **extra))
+
+    messages = {f"CreatedTime {created}": lead(CreatedTime=created) for created in IMPOSSIBLE_DATES}
+    messages["NaN"] = lead(Score=float("nan"))  # json.dumps writes the bare NaN Python accepts
+    messages["Infinity"] = lead(Score=float("inf"))
+    messages["duplicate key"] = lead().replace('"LeadId": ', '"LeadId": "first", "LeadId": ', 1)
+    messages["lone surrogate"] = lead(Description="\ud800")  # json.dumps escapes it as \ud800
+    return messages
+
+
+def referral_hostile_messages(partner: str) -> dict[str, str]:
+    def body(**changes: Any) -> str:
+        built = referral(partner)
+        built.update(changes)
+        return json.dumps(built)
+
+    messages = {f"createdDateTime {created}": body(createdDateTime=created) for created in IMPOSSIBLE_DATES}
+    messages["duplicate key"] = body().replace('"id": ', '"id": "first", "id": ', 1)
+    return messages
+
+
+@pytest.mark.parametrize(
+    ("queue", "messages"),
+    [("marketplace-leads", marketplace_hostile_messages), ("referrals", referral_hostile_messages)],
+)
+def test_impossible_dates_and_lax_json_are_poisoned_on_first_delivery(
+    services: Services, host: HostProcess, api: httpx.Client, queue: str, messages: Any
+) -> None:
+    partner = unique_partner()
+    sent = messages(partner)
+    for text in sent.values():
+        services.queues.send_text(queue, text)
+    watch = PoisonWatch(services, queue, partner)
+    wait_for(lambda: len(watch()) >= len(sent), timeout=15)
+    assert sorted(watch.found) == sorted(sent.values())  # unchanged, each once
+    assert listed(api, partner) == [] and listed(api, partner, tab="qualified") == []
+    log_text = host.log_text()
+    records = [
+        json.loads(line[line.index("{") :])
+        for line in log_text.splitlines()
+        if '"outcome": "poisoned"' in line and f'"queue": "{queue}"' in line
+    ]
+    reasons = " ".join(record["reason"] for record in records)
+    assert "is in the future" in reasons and "before 2000-01-01" in reasons and "more than once" in reasons
+    assert "OverflowError" not in log_text
+    assert not any(
+        f'"queue": "{queue}"' in line and '"outcome": "retry"' in line for line in log_text.splitlines()
+    )
+
+
+def _posted(partner: str, case: str) -> str:
+    def lead(**extra: Any) -> str:
+        return json.dumps(marketplace_lead(partner, **extra))
+
+    return {
+        "far future": lead(CreatedTime="2300-01-01T00:00:00Z"),
+        "before 2000": lead(CreatedTime="1960-06-01T00:00:00Z"),
+        "year 9999": lead(CreatedTime="9999-12-31"),
+        "past datetime's range in UTC": lead(CreatedTime="9999-12-31T23:00:00-05:00"),
+        "NaN": lead(Score=float("nan")),
+        "duplicate key": lead().replace('"Company": ', '"Company": "A", "Company": ', 1),
+        "lone surrogate": lead(Description="\ud800"),
+        "no customer": lead(UserDetails=None),
+    }[case]
+
+
+@pytest.mark.parametrize(
+    ("case", "field", "message"),
+    [
+        ("far future", "CreatedTime", "in the future"),
+        ("before 2000", "CreatedTime", "before 2000-01-01"),
+        ("year 9999", "CreatedTime", "in the future"),
+        ("past datetime's range in UTC", "CreatedTime", "out of range"),
+        ("NaN", "Score", "NaN is not a JSON number"),
+        ("duplicate key", "UserDetails", "'Company' more than once"),
+        ("lone surrogate", "Description", "unpaired UTF-16 surrogate"),
+        ("no customer", "UserDetails", "missing customer"),
+    ],
+)
+def test_the_marketplace_endpoint_refuses_what_intake_could_only_poison(
+    api: httpx.Client, case: str, field: str, message: str
+) -> None:
+    partner = unique_partner()
+    text = _posted(partner, case)
+    response = api.post("/api/marketplace/leads", content=text, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "BadRequest"
+    assert [detail["field"] for detail in error["details"]] == [field]
+    assert message in error["details"][0]["message"]
+    assert listed(api, partner) == []
+
+
+# -- hostile paths and ids -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/portal/index.html%00.js",
+        "/api/portal/%00",
+        "/api/portal/%2e%2e/function_app.py",
+        "/api/portal/..%2F..%2Ffunction_app.py",
+        "/api/portal/js%2F..%2F..%2F..%2Ffunction_app.py",
+        "/api/portal/..%5C..%5Cfunction_app.py",
+        "/api/portal/" + "a" * 5000,
+        "/api/portal/" + "a/" * 300 + "index.html",
+        "/api/portal/%ff%fe.js",
+    ],
+)
+def test_hostile_portal_paths_are_not_found(api: httpx.Client, path: str) -> None:
+    response = api.get(path)
+    assert response.status_code in (400, 404), (path, response.status_code)
+    assert "import" not in response.text
+
+
+def _token(after: str) -> str:
+    raw = json.dumps({"v": 1, "after": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def test_any_lead_id_or_forged_token_is_404_or_400_never_500(services: Services, api: httpx.Client) -> None:
+    from shared.services import intake
+
+    partner = unique_partner()
+    lead_id = intake.ingest(services, json.dumps(marketplace_lead(partner)), intake.MARKETPLACE).lead_id
+    headers = principal_header(partner_id=partner)
+    for bad_id in (
+        f"{lead_id}%0A",
+        "%00",
+        "-4137900000000abcdefghjk",
+        "10000000000000abcdefghjk",
+        "9" * 5000,
+    ):
+        response = api.get(f"/api/leads/{bad_id}", headers=headers)
+        assert response.status_code == 404, (bad_id, response.status_code)
+        assert api.get(f"/api/leads/{bad_id}/history", headers=headers).status_code == 404
+    for token in (
+        _token(lead_id + "\n"),
+        _token("-4137900000000abcdefghjk"),
+        _token("x" * 60),
+        "%%%",
+        "e" * 500,
+    ):
+        response = api.get("/api/leads", params={"continuationToken": token}, headers=headers)
+        assert response.status_code == 400, (token, response.status_code)
+        assert response.json()["error"]["details"][0]["field"] == "continuationToken"
+    assert api.get(f"/api/leads/{lead_id}", headers=headers).status_code == 200
+
+
+# -- no caching of personal data ----------------------------------------------------------
+
+
+def _assert_not_stored(response: httpx.Response) -> None:
+    assert response.headers.get("cache-control") == "no-store", response.request.url
+    assert response.headers.get("x-content-type-options") == "nosniff", response.request.url
+
+
+def test_every_api_answer_forbids_caching_and_sniffing(services: Services, api: httpx.Client) -> None:
+    from shared.services import intake
+
+    partner = unique_partner()
+    lead_id = intake.ingest(services, json.dumps(marketplace_lead(partner)), intake.MARKETPLACE).lead_id
+    headers = principal_header(partner_id=partner)
+    answers = [
+        api.get("/api/leads", headers=headers),
+        api.get(f"/api/leads/{lead_id}", headers=headers),
+        api.get(f"/api/leads/{lead_id}/history", headers=headers),
+        api.get("/api/leads/export", headers=headers),
+        api.get("/api/leads/count", headers=headers),
+        api.get("/api/actions", headers=headers),
+        api.get("/api/leads", params={"tab": "favorites"}, headers=headers),
+        api.put(f"/api/leads/{lead_id}/favorite", headers=headers),
+        api.get("/api/settings/notifications", headers=headers),
+        api.post(f"/api/leads/{lead_id}/accept", json=accept_body(), headers=headers),
+        api.get(f"/api/leads/{lead_id}x", headers=headers),
+        api.get("/api/leads"),
+        api.post("/api/marketplace/leads", content=b"{", headers={"Content-Type": "application/json"}),
+    ]
+    assert [answer.status_code for answer in answers] == [200] * 7 + [204, 200, 200, 404, 401, 400]
+    for answer in answers:
+        _assert_not_stored(answer)
+    assert "fabrikam" in answers[1].text.lower()  # the lead itself, with its contact
+
+
+def test_portal_assets_keep_their_own_cache_policy(api: httpx.Client) -> None:
+    response = api.get("/api/portal/styles.css")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-cache"
+    assert response.headers["x-content-type-options"] == "nosniff"
