@@ -211,3 +211,15 @@ def test_portal_assets_keep_their_own_cache_policy(api: httpx.Client) -> None:
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-cache"
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_list_dates_at_the_ends_of_the_calendar_are_answered_not_500(api: httpx.Client) -> None:
+    headers = principal_header(partner_id=unique_partner())
+    for name in ("createdFrom", "createdTo"):
+        for extreme in ("9999-12-31", "0001-01-01", "9999-12-31T23:59:59Z"):
+            response = api.get("/api/leads", params={name: extreme}, headers=headers)
+            assert response.status_code == 200, (name, extreme, response.text)
+        for overflowing in ("9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00"):
+            response = api.get("/api/leads", params={name: overflowing}, headers=headers)
+            assert response.status_code == 400, (name, overflowing, response.text)
+            assert response.json()["error"]["details"][0]["field"] == name
