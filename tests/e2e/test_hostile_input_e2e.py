@@ -223,3 +223,21 @@ def test_list_dates_at_the_ends_of_the_calendar_are_answered_not_500(api: httpx.
             response = api.get("/api/leads", params={name: overflowing}, headers=headers)
             assert response.status_code == 400, (name, overflowing, response.text)
             assert response.json()["error"]["details"][0]["field"] == name
+
+
+def test_every_json_body_is_strict_not_only_intake(services: Services, api: httpx.Client) -> None:
+    from shared.services import intake
+
+    partner = unique_partner()
+    lead_id = intake.ingest(services, json.dumps(marketplace_lead(partner)), intake.MARKETPLACE).lead_id
+    headers = {**principal_header(partner_id=partner), "Content-Type": "application/json"}
+    body = json.dumps(accept_body())
+    for text, field in (
+        (body.replace('"estimatedValue": 25000', '"estimatedValue": NaN'), "estimatedValue"),
+        (body.replace('"notes": ', '"notes": "one", "notes": ', 1), "body"),
+        (body.replace('"dealName": "', '"dealName": "\\udc00', 1), "dealName"),
+    ):
+        response = api.post(f"/api/leads/{lead_id}/accept", content=text, headers=headers)
+        assert response.status_code == 400, response.text
+        assert [detail["field"] for detail in response.json()["error"]["details"]] == [field]
+    assert api.get(f"/api/leads/{lead_id}", headers=headers).json()["stage"] == "Received"
