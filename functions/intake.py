@@ -34,5 +34,6 @@ def ingest_referral(msg: func.QueueMessage) -> None:
 @api_endpoint("post_marketplace_lead")
 def post_marketplace_lead(req: func.HttpRequest) -> func.HttpResponse:
     body = read_json_object(req)
+    intake.check_marketplace_body(services(), body)
     services().queues.send_text(MARKETPLACE_LEADS_QUEUE, json.dumps(body, ensure_ascii=False))
     return json_response(202, {"status": "accepted"})

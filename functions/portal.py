@@ -7,6 +7,7 @@ Authentication signs users in once and the API receives their Entra claims.
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 
 import azure.functions as func
@@ -26,11 +27,26 @@ _SECURITY_HEADERS = {
 }
 
 
+# The portal's own paths are short, plain names; anything else cannot be one of its files.
+_MAX_PATH_LENGTH = 200
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9._/-]*")
+
+
 def portal_file(path: str) -> Path | None:
-    """The file under the portal's root for a request path, or None (never outside the root)."""
+    """The file under the portal's root for a request path, or None (never outside the root).
+
+    Checked before the file system sees it: a NUL byte (`index.html%00.js`) makes `resolve`
+    raise, and an over-long name makes `is_file` raise.
+    """
     relative = path.strip("/") or "index.html"
-    candidate = (PORTAL_ROOT / relative).resolve()
-    if not candidate.is_relative_to(PORTAL_ROOT.resolve()) or not candidate.is_file():
+    if len(relative) > _MAX_PATH_LENGTH or not _PLAIN_PATH.fullmatch(relative):
+        return None
+    root = PORTAL_ROOT.resolve()
+    try:
+        candidate = (root / relative).resolve()
+        if not candidate.is_relative_to(root) or not candidate.is_file():
+            return None
+    except (OSError, ValueError):
         return None
     return candidate
 

@@ -36,6 +36,8 @@ SPAM_DOMAINS = "SPAM_DOMAINS"
 LEAD_EXPIRY_DAYS = "LEAD_EXPIRY_DAYS"
 URGENCY_HOURS = "URGENCY_HOURS"
 INDIVIDUAL_EMAILS_PER_DAY = "INDIVIDUAL_EMAILS_PER_DAY"
+# Comma-separated partner ids whose leads this deployment takes in; unset = any.
+INTAKE_PARTNER_IDS = "INTAKE_PARTNER_IDS"
 # Timer schedules, referenced as %NAME% by the timer triggers.
 EXPIRE_LEADS_SCHEDULE = "EXPIRE_LEADS_SCHEDULE"
 OVERDUE_SCHEDULE = "FLAG_OVERDUE_SCHEDULE"
@@ -61,6 +63,7 @@ SETTING_NAMES: tuple[str, ...] = (
     LEAD_EXPIRY_DAYS,
     URGENCY_HOURS,
     INDIVIDUAL_EMAILS_PER_DAY,
+    INTAKE_PARTNER_IDS,
     EXPIRE_LEADS_SCHEDULE,
     OVERDUE_SCHEDULE,
     DIGEST_SCHEDULE,
@@ -110,6 +113,8 @@ class Settings:
     lead_expiry_days: int
     urgency_hours: int
     individual_emails_per_day: int
+    # None: every partner; else only these (exact, case-sensitive like Table keys).
+    intake_partner_ids: frozenset[str] | None = None
 
 
 def _split_list(raw: str) -> list[str]:
@@ -184,6 +189,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lead_expiry_days=_positive_int(env, LEAD_EXPIRY_DAYS, 14),
         urgency_hours=_positive_int(env, URGENCY_HOURS, 72),
         individual_emails_per_day=_positive_int(env, INDIVIDUAL_EMAILS_PER_DAY, 10),
+        intake_partner_ids=frozenset(_split_list(env[INTAKE_PARTNER_IDS]))
+        if env.get(INTAKE_PARTNER_IDS, "").strip()
+        else None,
     )
 
 

@@ -33,6 +33,8 @@ param expireLeadsSchedule string
 param flagOverdueSchedule string
 param dailyDigestSchedule string
 param dispatchEventsSchedule string
+@description('Comma-separated partner ids whose leads this deployment takes in; empty = any partner.')
+param intakePartnerIds string = ''
 
 var storageSuffix = environment().suffixes.storage
 
@@ -70,6 +72,7 @@ var appSettings = {
   LEAD_EXPIRY_DAYS: '14'
   URGENCY_HOURS: '72'
   INDIVIDUAL_EMAILS_PER_DAY: '10'
+  INTAKE_PARTNER_IDS: intakePartnerIds
 
   // Timer schedules, referenced by the triggers as %NAME%.
   EXPIRE_LEADS_SCHEDULE: expireLeadsSchedule

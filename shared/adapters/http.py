@@ -15,10 +15,15 @@ from azure.core.exceptions import AzureError
 from pydantic import BaseModel, ValidationError
 
 from shared.domain.errors import FieldError, ServiceError, bad_request
+from shared.domain.strict_json import JsonRefused, loads_strict
 
 log = logging.getLogger("leads.http")
 
 MAX_BODY_BYTES = 64 * 1024
+# On every API answer: most carry a partner's leads and their contacts' personal data,
+# which no browser or proxy cache may keep, and none may be sniffed into another type.
+# A handler that sets its own Cache-Control (a public document) keeps it.
+NO_STORE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 # Fields the handler learns (the partner) for the request's one log record.
 _log_fields: ContextVar[dict[str, Any] | None] = ContextVar("log_fields", default=None)
 
@@ -60,7 +65,9 @@ def read_json_object(req: func.HttpRequest) -> dict[str, Any]:
     if not body.strip():
         raise bad_request([FieldError("body", "a JSON object is required")])
     try:
-        parsed = json.loads(body)
+        parsed = loads_strict(body)
+    except JsonRefused as error:
+        raise bad_request([FieldError(error.field, error.message)], "The body is not valid JSON.") from None
     except RecursionError:
         # Nesting deeper than the parser's stack: not a body any client means to send.
         raise bad_request(
@@ -107,6 +114,12 @@ def parse_body(req: func.HttpRequest, model: type[Model]) -> Model:
 Handler = Callable[[func.HttpRequest], func.HttpResponse]
 
 
+def _add_default_headers(response: func.HttpResponse) -> None:
+    for header, value in NO_STORE_HEADERS.items():
+        if header not in response.headers:
+            response.headers[header] = value
+
+
 def api_endpoint(name: str) -> Callable[[Handler], Handler]:
     """Turns ServiceErrors into the error envelope and logs one record per request."""
 
@@ -131,6 +144,7 @@ def api_endpoint(name: str) -> Callable[[Handler], Handler]:
                 response = json_response(
                     500, {"error": {"code": "InternalError", "message": "Unexpected error."}}
                 )
+            _add_default_headers(response)
             context.update(
                 endpoint=name,
                 method=req.method,

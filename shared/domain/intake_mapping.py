@@ -18,10 +18,29 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shared.domain.countries import to_alpha2
 from shared.domain.enums import CallToAction, LeadSource, LeadType, Qualification, Stage, Status
 from shared.domain.lead import Customer, Lead, Offer, is_lifecycle
+from shared.domain.strict_json import JsonRefused, loads_strict
 
 
 class UnprocessableLead(Exception):
-    """A message that can never succeed: not retried, moved to poison."""
+    """A message that can never succeed: not retried, moved to poison.
+
+    `field` names the part of the body at fault ("body" for the whole), so the HTTP
+    intake can answer 400 naming it.
+    """
+
+    def __init__(self, reason: str, field: str = "body") -> None:
+        super().__init__(reason)
+        self.field = field
+
+
+# The window a lead's creation time must fall in. Lead ids encode it as an inverted
+# millisecond count (`lead_ids`), which cannot express a time before 1970 or after
+# 2286; narrower still, no marketplace or Partner Center lead predates 2000, and a
+# sender's clock may run ahead of ours by minutes, not days. Anything outside is a
+# sender's error, not a lead to keep: an absurd date would sort the lead first or
+# last for ever and give it an expiry that never (or at once) comes.
+EARLIEST_CREATED = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_SKEW_ALLOWANCE = timedelta(days=1)
 
 
 _SOURCES = {
@@ -64,6 +83,24 @@ class NewLead:
     customer_need: str | None
     customer_requested_contact: bool
     created_date_time: datetime | None
+    # The inbound field the creation time came from, to name it when it is refused.
+    created_field: str = "createdDateTime"
+
+    def check_created(self, now: datetime) -> None:
+        """Refuse a creation time outside [EARLIEST_CREATED, now + CLOCK_SKEW_ALLOWANCE]."""
+        created = self.created_date_time
+        if created is None:
+            return
+        if created < EARLIEST_CREATED:
+            raise UnprocessableLead(
+                f"field {self.created_field}: {created.isoformat()} is before {EARLIEST_CREATED.date()}",
+                self.created_field,
+            )
+        if created > now + CLOCK_SKEW_ALLOWANCE:
+            raise UnprocessableLead(
+                f"field {self.created_field}: {created.isoformat()} is in the future",
+                self.created_field,
+            )
 
     def to_lead(self, lead_id: str, *, now: datetime, expiry_days: int) -> Lead:
         created = self.created_date_time or now
@@ -157,9 +194,11 @@ class _Referral(_Inbound):
 
 def parse_json_object(raw: bytes | str) -> dict[str, Any]:
     try:
-        body = json.loads(raw)
+        body = loads_strict(raw)
     except RecursionError:
         raise UnprocessableLead("not JSON: nested too deeply") from None
+    except JsonRefused as error:
+        raise UnprocessableLead(f"not strict JSON: {error}", error.field) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise UnprocessableLead(f"not JSON: {error}") from None
     if not isinstance(body, dict):
@@ -173,13 +212,16 @@ def _validated(model: type[_Inbound], body: dict[str, Any]) -> Any:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise UnprocessableLead(f"field {where}: {first['msg']}") from None
+        raise UnprocessableLead(f"field {where}: {first['msg']}", where or "body") from None
 
 
-def _utc(moment: datetime | None) -> datetime | None:
+def _utc(moment: datetime | None, field: str) -> datetime | None:
     if moment is None:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00 is past datetime's last year in UTC
+        raise UnprocessableLead(f"field {field}: date out of range", field) from None
 
 
 def _idempotency_key(kind: str, explicit: str | None, body: dict[str, Any]) -> str:
@@ -188,20 +230,20 @@ def _idempotency_key(kind: str, explicit: str | None, body: dict[str, Any]) -> s
     else:
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         key = hashlib.sha256(canonical.encode()).hexdigest()
-    if not _SAFE_KEY.match(key):
+    if not _SAFE_KEY.fullmatch(key):
         key = "sha256-" + hashlib.sha256(key.encode()).hexdigest()
     return f"{kind}:{key}"
 
 
 def is_valid_partner_id(partner_id: str) -> bool:
-    return bool(_PARTNER_ID.match(partner_id))
+    return bool(_PARTNER_ID.fullmatch(partner_id))
 
 
-def _partner(partner_id: str | None) -> str:
+def _partner(partner_id: str | None, field: str) -> str:
     if not partner_id:
-        raise UnprocessableLead("unroutable: no partner id")
-    if not _PARTNER_ID.match(partner_id):
-        raise UnprocessableLead("unroutable: partner id has characters that are not allowed")
+        raise UnprocessableLead("unroutable: no partner id", field)
+    if not _PARTNER_ID.fullmatch(partner_id):
+        raise UnprocessableLead("unroutable: partner id has characters that are not allowed", field)
     return partner_id
 
 
@@ -210,13 +252,13 @@ def _call_to_action(explicit: str | None, action_code: str | None) -> CallToActi
         for value in CallToAction:
             if value.value.casefold() == explicit.casefold():
                 return value
-        raise UnprocessableLead(f"unknown CallToAction {explicit[:50]!r}")
+        raise UnprocessableLead(f"unknown CallToAction {explicit[:50]!r}", "CallToAction")
     if not action_code:
-        raise UnprocessableLead("no ActionCode, CallToAction or action in LeadSource")
+        raise UnprocessableLead("no ActionCode, CallToAction or action in LeadSource", "ActionCode")
     try:
         return _ACTION_CODES[action_code.casefold()]
     except KeyError:
-        raise UnprocessableLead(f"unknown ActionCode {action_code[:50]!r}") from None
+        raise UnprocessableLead(f"unknown ActionCode {action_code[:50]!r}", "ActionCode") from None
 
 
 def map_marketplace_lead(body: dict[str, Any]) -> NewLead:
@@ -224,9 +266,9 @@ def map_marketplace_lead(body: dict[str, Any]) -> NewLead:
     lead = _validated(_MarketplaceLead, body)
     details: _UserDetails | None = lead.UserDetails
     if details is None:
-        raise UnprocessableLead("missing customer: no UserDetails")
+        raise UnprocessableLead("missing customer: no UserDetails", "UserDetails")
     if not details.Company:
-        raise UnprocessableLead("missing company: no UserDetails.Company")
+        raise UnprocessableLead("missing company: no UserDetails.Company", "UserDetails.Company")
     source_part, _, offer_part = (lead.LeadSource or "").partition("|")
     source_name, _, source_action = source_part.partition("-")
     publisher_id, _, offer_id = offer_part.partition(".")
@@ -234,7 +276,7 @@ def map_marketplace_lead(body: dict[str, Any]) -> NewLead:
     requested = call_to_action is CallToAction.CONTACT_ME and lead.CustomerRequestedContact is not False
     return NewLead(
         idempotency_key=_idempotency_key("mkt", lead.LeadId, body),
-        partner_id=_partner(lead.PartnerId or publisher_id or None),
+        partner_id=_partner(lead.PartnerId or publisher_id or None, "PartnerId"),
         lead_type=LeadType.OFFER,
         qualification=Qualification.DIRECT,
         lead_source=_SOURCES.get(source_name.strip().casefold()),
@@ -251,7 +293,8 @@ def map_marketplace_lead(body: dict[str, Any]) -> NewLead:
         ),
         customer_need=lead.Description,
         customer_requested_contact=requested,
-        created_date_time=_utc(lead.CreatedTime),
+        created_date_time=_utc(lead.CreatedTime, "CreatedTime"),
+        created_field="CreatedTime",
     )
 
 
@@ -267,17 +310,19 @@ def map_referral(body: dict[str, Any]) -> NewLead:
         None,
     )
     if qualification is None:
-        raise UnprocessableLead(f"unknown qualification {str(referral.qualification)[:50]!r}")
+        raise UnprocessableLead(
+            f"unknown qualification {str(referral.qualification)[:50]!r}", "qualification"
+        )
     profile: _CustomerProfile | None = referral.customerProfile
     if profile is None:
-        raise UnprocessableLead("missing customer: no customerProfile")
+        raise UnprocessableLead("missing customer: no customerProfile", "customerProfile")
     if not profile.name:
-        raise UnprocessableLead("missing company: no customerProfile.name")
+        raise UnprocessableLead("missing company: no customerProfile.name", "customerProfile.name")
     contact = profile.team[0] if profile.team else _Contact()
     details = referral.details or _Details()
     return NewLead(
         idempotency_key=_idempotency_key("ref", referral.id, body),
-        partner_id=_partner(referral.partnerId),
+        partner_id=_partner(referral.partnerId, "partnerId"),
         lead_type=LeadType.PROFILE,
         qualification=qualification,
         lead_source=None,
@@ -295,5 +340,6 @@ def map_referral(body: dict[str, Any]) -> NewLead:
         ),
         customer_need=details.notes,
         customer_requested_contact=bool(details.customerRequestedContact),
-        created_date_time=_utc(referral.createdDateTime),
+        created_date_time=_utc(referral.createdDateTime, "createdDateTime"),
+        created_field="createdDateTime",
     )

@@ -153,7 +153,7 @@ def parse_lead_query(params: Mapping[str, str]) -> tuple[LeadQuery, list[FieldEr
             continue
         try:
             moments[name] = _parse_moment(raw)
-        except ValueError:
+        except (ValueError, OverflowError):  # 9999-12-31T23:00-05:00 is past the last UTC year
             errors.append(FieldError(name, "must be an ISO 8601 date (YYYY-MM-DD) or date-time"))
     query = LeadQuery(
         tab=tab,

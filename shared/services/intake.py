@@ -12,7 +12,14 @@ from shared.adapters.due_index import DueKind
 from shared.adapters.lead_repository import DuplicateLead
 from shared.adapters.storage_clients import CONTACT_VALIDATION_QUEUE
 from shared.domain import lifecycle
-from shared.domain.intake_mapping import NewLead, map_marketplace_lead, map_referral, parse_json_object
+from shared.domain.errors import FieldError, bad_request
+from shared.domain.intake_mapping import (
+    NewLead,
+    UnprocessableLead,
+    map_marketplace_lead,
+    map_referral,
+    parse_json_object,
+)
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import new_lead_id
 from shared.services.container import Services
@@ -31,12 +38,37 @@ class IntakeResult:
     created: bool
 
 
+def _mapped(services: Services, body: dict[str, Any], mapper: Mapper) -> NewLead:
+    new_lead = mapper(body)
+    new_lead.check_created(services.clock())
+    return new_lead
+
+
+def check_marketplace_body(services: Services, body: dict[str, Any]) -> None:
+    """Refuse (400, naming the field) a posted lead the queue stage could only poison.
+
+    The partner allow-list is not checked here: such a lead is well formed, so it is
+    accepted (202) and parked in the poison queue, where an operator can re-drive it.
+    """
+    try:
+        _mapped(services, body, MARKETPLACE)
+    except UnprocessableLead as error:
+        raise bad_request([FieldError(error.field, str(error))], "The lead cannot be taken in.") from None
+
+
+def _check_partner_accepted(services: Services, partner_id: str) -> None:
+    accepted = services.settings.intake_partner_ids
+    if accepted is not None and partner_id not in accepted:
+        raise UnprocessableLead(f"partner {partner_id!r} is not in INTAKE_PARTNER_IDS", "PartnerId")
+
+
 def ingest(services: Services, raw: bytes | str, mapper: Mapper) -> IntakeResult:
     """Store the lead (once), then finish the steps after it; safe to run again on redelivery.
 
     Raises UnprocessableLead for a message that can never succeed.
     """
-    new_lead = mapper(parse_json_object(raw))
+    new_lead = _mapped(services, parse_json_object(raw), mapper)
+    _check_partner_accepted(services, new_lead.partner_id)
     now = services.clock()
     lead = new_lead.to_lead(
         new_lead_id(new_lead.created_date_time or now),
@@ -56,9 +88,10 @@ def ingest(services: Services, raw: bytes | str, mapper: Mapper) -> IntakeResult
         lead = stored.lead
         created = False
     # Everything below is idempotent, and runs again on a redelivered message so a
-    # crash between the lead's write and these steps loses nothing.
-    if created:
-        services.register_partner(lead.partner_id)
+    # crash between the lead's write and these steps loses nothing. That includes the
+    # partner's registration: a delivery that stored the lead and then failed to register
+    # would otherwise leave the partner unknown to the timers until its next lead.
+    services.register_partner(lead.partner_id)
     _schedule_first_due(services, lead)
     services.queues.send(CONTACT_VALIDATION_QUEUE, {"partnerId": lead.partner_id, "leadId": lead.id})
     # Only the delivery that stored the lead sends its LeadCreated; if it died before

@@ -18,6 +18,8 @@ from tests.support.leads import marketplace_lead, referral, unique_partner
 from tests.support.principals import principal_header
 
 POISON_WITHIN_SECONDS = 4.0  # the queue's visibility timeout is 5 s: a retry would come later
+# Creation times lead ids cannot encode, or no real lead has; 9999-12-31 once raised OverflowError.
+IMPOSSIBLE_DATES = ["2300-01-01T00:00:00Z", "1960-06-01T00:00:00Z", "9999-12-31", "9999-12-31T23:00:00-05:00"]
 
 
 def listed(api: httpx.Client, partner: str, **params: str) -> list[dict[str, Any]]:
@@ -107,6 +109,11 @@ def marketplace_poison_cases(partner: str) -> dict[str, str]:
         "unknown action code": json.dumps(lead(ActionCode="Bogus")),
         "unknown call to action": json.dumps(lead(CallToAction="Bogus")),
         "unparseable date": json.dumps(lead(CreatedTime="last tuesday")),
+        **{f"CreatedTime {created}": json.dumps(lead(CreatedTime=created)) for created in IMPOSSIBLE_DATES},
+        "NaN": json.dumps(lead(Score=float("nan"))),  # json.dumps writes the bare NaN Python reads
+        "Infinity": json.dumps(lead(Score=float("inf"))),
+        "repeated key": json.dumps(lead()).replace('"LeadId": ', '"LeadId": "first", "LeadId": ', 1),
+        "lone surrogate": json.dumps(lead(Title="\ud800")),  # written as the escape \ud800
     }
 
 
@@ -123,6 +130,8 @@ def referral_poison_cases(partner: str) -> dict[str, str]:
         "missing company": json.dumps(_without(body(), "customerProfile", "name")),
         "unroutable": json.dumps(_without(body(), "partnerId")),
         "unparseable date": json.dumps(body(createdDateTime="2026-02-30T00:00:00Z")),
+        **{f"created {created}": json.dumps(body(createdDateTime=created)) for created in IMPOSSIBLE_DATES},
+        "repeated key": json.dumps(body()).replace('"id": ', '"id": "first", "id": ', 1),
     }
 
 
@@ -146,6 +155,9 @@ def test_every_bad_message_reason_poisons(
     ]
     assert len(poisoned_records) >= len(messages)
     assert all('"dequeueCount": 1' in line for line in poisoned_records)
+    reasons = "\n".join(poisoned_records)
+    assert "is in the future" in reasons and "before 2000-01-01" in reasons and "more than once" in reasons
+    assert "OverflowError" not in host.log_text()
 
 
 def test_referral_becomes_a_qualified_lead(services: Services, api: httpx.Client) -> None:

@@ -325,3 +325,58 @@ REFERRAL_POISON = [
 def test_referral_poison_reasons(case: str, build: Any, reason: str) -> None:
     with pytest.raises(UnprocessableLead, match=reason):
         map_referral(build())
+
+
+# -- the creation-time window ----------------------------------------------------------
+
+
+def _checked(mapper: Any, body: dict[str, Any]) -> None:
+    mapper(body).check_created(NOW)
+
+
+@pytest.mark.parametrize(
+    ("created", "reason"),
+    [
+        ("2300-01-01T00:00:00Z", "in the future"),
+        ("1960-01-01T00:00:00Z", "before 2000-01-01"),
+        ("1999-12-31T23:59:59Z", "before 2000-01-01"),
+        ("9999-12-31", "in the future"),
+        ("9999-12-31T23:59:59Z", "in the future"),
+        ("9999-12-31T23:00:00-05:00", "out of range"),
+        ("0001-01-01T00:00:00+01:00", "out of range"),
+        ("2026-11-29T12:00:01Z", "in the future"),  # NOW + 1 day + 1 s
+    ],
+)
+def test_a_creation_time_outside_the_window_is_refused_naming_the_field(created: str, reason: str) -> None:
+    with pytest.raises(UnprocessableLead, match=reason) as marketplace:
+        _checked(map_marketplace_lead, offer(CreatedTime=created))
+    assert marketplace.value.field == "CreatedTime"
+    with pytest.raises(UnprocessableLead, match=reason) as profile:
+        _checked(map_referral, {**referral("contoso"), "createdDateTime": created})
+    assert profile.value.field == "createdDateTime"
+
+
+@pytest.mark.parametrize(
+    "created", ["2000-01-01T00:00:00Z", "2026-11-29T12:00:00Z", "2026-11-29T13:00:00+01:00"]
+)
+def test_a_creation_time_inside_the_window_is_kept(created: str) -> None:
+    mapped = map_marketplace_lead(offer(CreatedTime=created))
+    mapped.check_created(NOW)
+    assert mapped.created_date_time is not None
+
+
+# -- strict JSON ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (b'{"PartnerId": "contoso", "Score": NaN}', "Score"),
+        (b'{"PartnerId": "contoso", "PartnerId": "fabrikam"}', "body"),
+        (b'{"UserDetails": {"Company": "\\ud800"}}', "UserDetails.Company"),
+    ],
+)
+def test_not_strict_json_is_refused_naming_where(raw: bytes, field: str) -> None:
+    with pytest.raises(UnprocessableLead, match="not strict JSON") as refused:
+        parse_json_object(raw)
+    assert refused.value.field == field

@@ -226,3 +226,20 @@ def test_connection_string_builds_clients_without_an_identity() -> None:
     tables = clients.table_service()
     assert not isinstance(tables.credential, ManagedIdentityCredential)
     assert "127.0.0.1:10002" in tables.url
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("  ", None),
+        ("contoso", frozenset({"contoso"})),
+        (" contoso , fabrikam,,", frozenset({"contoso", "fabrikam"})),
+    ],
+)
+def test_intake_partner_ids_unset_accepts_every_partner(
+    raw: str | None, expected: frozenset[str] | None
+) -> None:
+    env = {"AzureWebJobsStorage": AZURITE} | ({"INTAKE_PARTNER_IDS": raw} if raw is not None else {})
+    assert load_settings(env).intake_partner_ids == expected
