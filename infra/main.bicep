@@ -115,6 +115,9 @@ param emailDeliverabilityCheck string = 'dns'
 @description('Extra comma-separated domains whose addresses are Spam.')
 param spamDomains string = ''
 
+@description('Comma-separated partner ids this deployment accepts leads for (INTAKE_PARTNER_IDS); empty accepts every partner.')
+param intakePartnerIds string = ''
+
 @description('Memory of one Flex Consumption instance.')
 @allowed([
   512
@@ -315,6 +318,7 @@ module api 'app/api.bicep' = {
     authTenantId: tenant().tenantId
     emailDeliverabilityCheck: emailDeliverabilityCheck
     spamDomains: spamDomains
+    intakePartnerIds: intakePartnerIds
     expireLeadsSchedule: expireLeadsSchedule
     flagOverdueSchedule: flagOverdueSchedule
     dailyDigestSchedule: dailyDigestSchedule
