@@ -213,8 +213,9 @@ def _json_body(raw: bytes) -> Mapping[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
-# An operation of an entity-group transaction: its request line, headers, a blank line and
-# the body, up to the next boundary line.
+# The request line of each operation of an entity-group transaction.
+_BATCH_REQUEST_LINE = re.compile(rb"^(?:POST|PUT|PATCH|MERGE|DELETE|GET) \S+ HTTP/1\.1\r?$", re.MULTILINE)
+# An operation: its request line, headers, a blank line and the body, up to the next boundary.
 _BATCH_OPERATION = re.compile(
     rb"^(?:POST|PUT|PATCH|MERGE|DELETE|GET) (\S+) HTTP/1\.1\r?\n(?:[^\r\n]+\r?\n)*\r?\n(.*?)(?=\r?\n--)",
     re.MULTILINE | re.DOTALL,
@@ -229,15 +230,15 @@ def batch_refusal(body: bytes) -> Refusal | None:
             f"The transaction is {len(body)} bytes; Table Storage takes less than {MAX_BATCH_BYTES} "
             f"({TABLE_SCALE_TARGETS_DOC}).",
         )
-    operations = _BATCH_OPERATION.findall(body)
-    if len(operations) > MAX_BATCH_OPERATIONS:
+    count = len(_BATCH_REQUEST_LINE.findall(body))
+    if count > MAX_BATCH_OPERATIONS:
         return Refusal(
             400,
             "InvalidInput",
-            f"The transaction has {len(operations)} operations; Table Storage takes at most "
+            f"The transaction has {count} operations; Table Storage takes at most "
             f"{MAX_BATCH_OPERATIONS} ({TABLE_SCALE_TARGETS_DOC}).",
         )
-    for url, operation_body in operations:
+    for url, operation_body in _BATCH_OPERATION.findall(body):
         entity = _json_body(operation_body.strip())
         refusal = entity_refusal(url.decode("utf-8", "replace"), entity) if entity else None
         if refusal:

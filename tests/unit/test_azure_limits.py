@@ -95,6 +95,8 @@ def test_a_transaction_over_one_hundred_operations_or_an_oversized_entity_is_ref
     assert batch_refusal(_batch(MAX_BATCH_OPERATIONS)) is None
     too_many = batch_refusal(_batch(MAX_BATCH_OPERATIONS + 1))
     assert too_many is not None and (too_many.status, too_many.code) == (400, "InvalidInput")
+    deletes = batch_refusal(_batch(MAX_BATCH_OPERATIONS + 1, body=""))  # operations without a body
+    assert deletes is not None and "101 operations" in deletes.message
     big_property = batch_refusal(
         _batch(2, '{"PartitionKey": "p", "RowKey": "r", "S": "' + "x" * 40_000 + '"}')
     )
