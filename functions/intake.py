@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import azure.functions as func
@@ -34,6 +33,5 @@ def ingest_referral(msg: func.QueueMessage) -> None:
 @api_endpoint("post_marketplace_lead")
 def post_marketplace_lead(req: func.HttpRequest) -> func.HttpResponse:
     body = read_json_object(req)
-    intake.check_marketplace_body(services(), body)
-    services().queues.send_text(MARKETPLACE_LEADS_QUEUE, json.dumps(body, ensure_ascii=False))
+    intake.queue_marketplace_lead(services(), body)
     return json_response(202, {"status": "accepted"})

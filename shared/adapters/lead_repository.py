@@ -24,6 +24,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
+from shared.adapters.azure_limits import MAX_FILTER_COMPARISONS, filter_comparisons
 from shared.domain.enums import HistoryAction, Status
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import id_bound
@@ -39,8 +40,9 @@ _MAX_CHUNKS = 30
 _SAFE_USER = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 # Rows of the first storage page of a list query (a list page shows 50 by default).
 _FIRST_PAGE = 64
-# Leads fetched per `RowKey eq ... or ...` query when reading a known set.
-_IDS_PER_QUERY = 20
+# Leads fetched per `PartitionKey eq ... and ( RowKey eq ... or ... )` query when reading a
+# known set: one comparison for the partition, the rest of Azure's 15 for the ids.
+IDS_PER_QUERY = MAX_FILTER_COMPARISONS - 1
 
 
 class ConcurrentUpdate(Exception):
@@ -253,7 +255,9 @@ class LeadRepository:
             parameters["lo"] = max(parameters["lo"], lead_row_key(after))
         if query.created_from is not None:
             parameters["hi"] = LEAD_PREFIX + id_bound(query.created_from)
-        for column_index, (column, values) in enumerate(sorted(query.column_filters().items())):
+        # Filters that do not fit in Azure's 15 comparisons are applied by `query.matches` below.
+        in_storage = query.storage_filters(MAX_FILTER_COMPARISONS - filter_comparisons(_filter(conditions)))
+        for column_index, (column, values) in enumerate(sorted(in_storage.items())):
             alternatives = []
             for value_index, value in enumerate(sorted(values)):
                 name = f"c{column_index}v{value_index}"
@@ -289,8 +293,8 @@ class LeadRepository:
     def get_many(self, partner_id: str, lead_ids: list[str]) -> Iterator[StoredLead]:
         """The stored leads among `lead_ids`, in id order (newest first)."""
         ordered = sorted(set(lead_ids))
-        for start in range(0, len(ordered), _IDS_PER_QUERY):
-            batch = ordered[start : start + _IDS_PER_QUERY]
+        for start in range(0, len(ordered), IDS_PER_QUERY):
+            batch = ordered[start : start + IDS_PER_QUERY]
             parameters: dict[str, Any] = {"pk": partner_id}
             alternatives = []
             for index, lead_id in enumerate(batch):

@@ -16,10 +16,11 @@ from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ResourceExistsError
 from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import TableClient, TableServiceClient
-from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
+from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from shared.adapters.azure_limits import LimitedTextBase64EncodePolicy, enforce_azure_limits
 from shared.config import StorageSettings
 
 CONNECTION_POOL_SIZE = 32
@@ -82,6 +83,8 @@ class StorageClients:
             )
             session.mount("http://", adapter)
             session.mount("https://", adapter)
+            # Refuse what Azure refuses (Azurite takes it): see azure_limits.
+            enforce_azure_limits(session)
             self._session = session
         return RequestsTransport(session=self._session, session_owner=False)
 
@@ -99,7 +102,7 @@ class StorageClients:
         # Base64, the Functions host's default messageEncoding; the service client
         # does not pass encoding policies on to its queue clients, so build directly.
         policies = {
-            "message_encode_policy": TextBase64EncodePolicy(),
+            "message_encode_policy": LimitedTextBase64EncodePolicy(),
             "message_decode_policy": TextBase64DecodePolicy(),
         }
         if self._storage.connection_string:

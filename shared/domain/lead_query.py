@@ -89,6 +89,23 @@ class LeadQuery:
             filters["Qualification"] = frozenset(q.value for q in self.qualifications)
         return filters
 
+    def storage_filters(self, comparisons: int) -> dict[str, frozenset[str]]:
+        """The column filters to hand to Table Storage within `comparisons` comparisons.
+
+        Azure refuses a `$filter` of more than 15 comparisons, and each value of a filter is one
+        (`Country eq 'NL' or Country eq 'DE' ...`), so a list with 12 countries and 2 statuses
+        cannot go to storage whole. The filters with the fewest values go first (one value is
+        usually the most selective and costs least); the rest are left to `matches`, which tests
+        every filter in process, so the result is the same, only read from a larger superset.
+        """
+        chosen: dict[str, frozenset[str]] = {}
+        left = comparisons
+        for column, values in sorted(self.column_filters().items(), key=lambda item: (len(item[1]), item[0])):
+            if len(values) <= left:
+                chosen[column] = values
+                left -= len(values)
+        return chosen
+
     def matches(self, lead: Lead, columns: Mapping[str, str | None]) -> bool:
         """In-process test: the column filters on the lead's indexed values, plus what storage can't do."""
         for column, allowed in self.column_filters().items():

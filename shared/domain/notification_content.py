@@ -450,6 +450,9 @@ def render_contact_overdue(
 
 _DIGEST_COLUMNS = ("Received", "Company", "Offer", "Type", "Contact", "Email", "Quality", "Notes", "Link")
 _TEXT_CELL_MAX = 32
+# The HTML table shows more, but not all: a digest lists up to hundreds of leads in one email
+# (ACS takes 10 MB), so a row stays small whatever a lead's text; the lead's page shows it all.
+HTML_CELL_MAX = 200
 
 
 def _digest_cells(view: _LeadView) -> tuple[str, ...]:
@@ -497,7 +500,7 @@ def _html_table(rows: list[tuple[str, ...]]) -> str:
     body = []
     for row in rows:
         *values, link = row
-        tds = "".join(f"<td {cell}>{html.escape(value)}</td>" for value in values)
+        tds = "".join(f"<td {cell}>{html.escape(_short(value, HTML_CELL_MAX))}</td>" for value in values)
         tds += f'<td {cell}><a href="{html.escape(link, quote=True)}">Open</a></td>'
         body.append(f"<tr>{tds}</tr>")
     return (

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from shared.adapters.azure_limits import MAX_QUEUE_MESSAGE_BYTES, queue_message_bytes
 from shared.adapters.due_index import DueKind
 from shared.adapters.lead_repository import DuplicateLead
-from shared.adapters.storage_clients import CONTACT_VALIDATION_QUEUE
+from shared.adapters.storage_clients import CONTACT_VALIDATION_QUEUE, MARKETPLACE_LEADS_QUEUE
 from shared.domain import lifecycle
-from shared.domain.errors import FieldError, bad_request
+from shared.domain.errors import FieldError, ServiceError, bad_request
 from shared.domain.intake_mapping import (
     NewLead,
     UnprocessableLead,
@@ -60,6 +62,27 @@ def _check_partner_accepted(services: Services, partner_id: str) -> None:
     accepted = services.settings.intake_partner_ids
     if accepted is not None and partner_id not in accepted:
         raise UnprocessableLead(f"partner {partner_id!r} is not in INTAKE_PARTNER_IDS", "PartnerId")
+
+
+def queue_marketplace_lead(services: Services, body: dict[str, Any]) -> None:
+    """Queue a lead the marketplace posted, or refuse it: 400 when intake could only poison it,
+    413 when its message cannot fit.
+
+    A queue message holds 64 KiB after base64, so a JSON body over 48 KiB (less with
+    non-ASCII text) that passed the 64 KiB HTTP limit would be refused by the queue: saying so
+    tells the caller not to retry a body that can never be taken.
+    """
+    check_marketplace_body(services, body)
+    text = json.dumps(body, ensure_ascii=False)
+    size = queue_message_bytes(text)
+    if size > MAX_QUEUE_MESSAGE_BYTES:
+        raise ServiceError(
+            413,
+            "PayloadTooLarge",
+            f"The lead is too large to queue: {size} bytes as a queue message, over the queue's "
+            f"limit of {MAX_QUEUE_MESSAGE_BYTES // 1024} KiB (base64-encoded JSON).",
+        )
+    services.queues.send_text(MARKETPLACE_LEADS_QUEUE, text)
 
 
 def ingest(services: Services, raw: bytes | str, mapper: Mapper) -> IntakeResult:

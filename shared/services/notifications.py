@@ -62,6 +62,13 @@ CLAIM_LEASE = timedelta(minutes=5)
 # Days before the previous one that a scheduled digest run also finishes, when their run was
 # missed or interrupted (a digest is a timer: nothing else retries it).
 DIGEST_CATCH_UP_DAYS = 6
+# Leads listed in one digest email. ACS takes at most 10 MB per email (azure_limits); a
+# digest row is ~1.2 KB, and at most ~12 KB for a lead whose every text field is at its
+# intake maximum (the digest cuts its cells), so 200 rows always fit, and stay readable.
+# A busier day is sent as several digest emails, each its own claim (exactly once each).
+MAX_LEADS_PER_DIGEST_EMAIL = 200
+# Rounds in which another run claimed the next digest batch first before this run gives up.
+_DIGEST_CONTENTION_ROUNDS = 5
 DIGEST_STARTED = "Started"
 DIGEST_DONE = "Done"
 
@@ -284,9 +291,10 @@ def _send_digest_to(
 ) -> int:
     """Digest batches for one recipient until every digest lead of the day is covered.
 
-    Each batch is a claim row holding its lead ids; a lead in any earlier batch (sent, failed
-    or pending) is never listed again for this recipient. Usually there is one batch; a lead
-    placed after the day's digest went out gets a batch of its own.
+    Each batch is a claim row holding its lead ids (at most MAX_LEADS_PER_DIGEST_EMAIL); a lead
+    in any earlier batch (sent, failed or pending) is never listed again for this recipient.
+    Usually there is one batch; a very busy day takes several, and a lead placed after the
+    day's digest went out gets a batch of its own.
     """
     book = notification_log(services)
     settings = services.settings
@@ -305,7 +313,8 @@ def _send_digest_to(
             urgency_hours=settings.urgency_hours,
         )
 
-    for _round in range(5):
+    contended = 0
+    while True:
         rows = book.claims(partner_id, digest_claim_prefix(day, recipient))
         covered: set[str] = set()
         for row in rows:
@@ -338,15 +347,19 @@ def _send_digest_to(
             digest_claim_key(day, recipient, batch),
             kind=NotificationKind.DIGEST,
             recipient=recipient,
-            lead_ids=remaining,
+            lead_ids=remaining[:MAX_LEADS_PER_DIGEST_EMAIL],
             render=render,
         )
         if outcome is ClaimOutcome.IN_PROGRESS:
             raise NotificationInProgress(digest_claim_key(day, recipient, batch))
         if outcome in (ClaimOutcome.WON, ClaimOutcome.TAKEN_OVER):
             sent += 1
-        # DONE or a batch another run claimed first: read again and cover what is left.
-    raise NotificationInProgress(f"digest {partner_id} {day.isoformat()} keeps changing")
+            continue
+        # DONE: a batch another run claimed first. Read again and cover what is left, unless
+        # the batches keep changing under us.
+        contended += 1
+        if contended >= _DIGEST_CONTENTION_ROUNDS:
+            raise NotificationInProgress(f"digest {partner_id} {day.isoformat()} keeps changing")
 
 
 def send_partner_digest(

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,8 @@ def read_outbox(directory: Path, lead_ids: set[str] | None = None) -> list[Mail]
     mails = []
     for path in sorted(directory.glob("*.eml")):
         parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        ids = tuple(part for part in str(parsed["X-Lead-Ids"]).split(",") if part)
+        # A long header is folded (RFC 5322), which adds whitespace after commas.
+        ids = tuple(part.strip() for part in str(parsed["X-Lead-Ids"]).split(",") if part.strip())
         if lead_ids is not None and not lead_ids.intersection(ids):
             continue
         html_part = parsed.get_body(preferencelist=("html",))
@@ -391,3 +393,90 @@ def _remind_or_busy(services: Services, stored: StoredLead, sender: CountingSend
         return notifications.remind_contact_overdue(services, stored, sender)
     except notifications.NotificationInProgress:
         return "busy"
+
+
+# --- big days: Azure's filter limit and ACS's message size ------------------------------------
+
+
+def store_digest_leads(services: Services, partner_id: str, count: int) -> tuple[list[str], date]:
+    """`count` stored leads placed in their day's digest (as after the day's slots ran out)."""
+    book = notifications.notification_log(services)
+    day = services.clock().date()
+
+    def one(n: int) -> str:
+        new = map_marketplace_lead(marketplace_lead(partner_id, company=f"Company {n:04d}"))
+        now = services.clock()
+        lead = new.to_lead(new_lead_id(now), now=now, expiry_days=services.settings.lead_expiry_days)
+        services.leads.create(lifecycle.created(lead), new.idempotency_key)
+        assert book.assign(partner_id, day, lead.id, limit=0, now=now).delivery is Delivery.DIGEST
+        return lead.id
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(one, range(count)))
+    services.register_partner(partner_id)
+    return ids, day
+
+
+def test_a_digest_of_twenty_five_leads_is_sent(services: Services, sender: CountingSender) -> None:
+    partner = unique_partner()
+    set_recipients(services, partner, RECIPIENTS[0])
+    ids, day = store_digest_leads(services, partner, 25)
+
+    assert notifications.send_partner_digest(services, partner, day, sender) == 1
+
+    [digest] = read_outbox(sender.outbox.directory, set(ids))
+    assert digest.kind == "Digest" and sorted(digest.lead_ids) == sorted(ids)
+    assert "25 new leads" in digest.subject
+
+
+def test_a_very_busy_day_is_split_into_several_digest_emails_each_sent_once(
+    services: Services, sender: CountingSender
+) -> None:
+    partner = unique_partner()
+    set_recipients(services, partner, RECIPIENTS[0])
+    per_email = notifications.MAX_LEADS_PER_DIGEST_EMAIL
+    ids, day = store_digest_leads(services, partner, per_email + 7)
+
+    assert notifications.send_partner_digest(services, partner, day, sender) == 2
+
+    digests = read_outbox(sender.outbox.directory, set(ids))
+    assert sorted(len(mail.lead_ids) for mail in digests) == [7, per_email]
+    listed = [lead_id for mail in digests for lead_id in mail.lead_ids]
+    assert sorted(listed) == sorted(ids)  # every lead once, in exactly one email
+    assert notifications.send_partner_digest(services, partner, day, sender) == 0
+    assert len(sender.sent) == 2
+
+
+class FailingSecondSend(CountingSender):
+    """Sends the first email, refuses the second once for a while (ACS throttling), then sends."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.calls = 0
+
+    def send(self, message: EmailMessage) -> None:
+        self.calls += 1
+        if self.calls == 2:
+            raise TransientEmailError("throttled")
+        super().send(message)
+
+
+def test_a_split_digest_interrupted_after_its_first_email_sends_only_the_rest(
+    services: Services, tmp_path: Path
+) -> None:
+    partner = unique_partner()
+    set_recipients(services, partner, RECIPIENTS[0])
+    per_email = notifications.MAX_LEADS_PER_DIGEST_EMAIL
+    ids, day = store_digest_leads(services, partner, per_email + 3)
+    sender = FailingSecondSend(tmp_path / "outbox")
+
+    with pytest.raises(TransientEmailError):
+        notifications.send_partner_digest(services, partner, day, sender)
+    assert len(sender.sent) == 1
+
+    assert notifications.send_partner_digest(services, partner, day, sender) == 1
+
+    digests = read_outbox(sender.outbox.directory, set(ids))
+    assert sorted(len(mail.lead_ids) for mail in digests) == [3, per_email]
+    assert sorted(lead_id for mail in digests for lead_id in mail.lead_ids) == sorted(ids)
+    assert notifications.send_partner_digest(services, partner, day, sender) == 0

@@ -198,3 +198,39 @@ def test_forged_continuation_tokens_are_refused(token: str) -> None:
     after, errors = decode_continuation(token)
     assert after is None
     assert [error.field for error in errors] == ["continuationToken"]
+
+
+TWELVE_COUNTRIES = "NL,DE,BE,FR,ES,IT,PT,AT,CH,DK,SE,NO"
+
+
+def test_storage_filters_stay_within_the_comparisons_azure_allows() -> None:
+    # 12 countries + 2 statuses + the marketplace tab's qualification are 15 values; with the
+    # partition and the RowKey range that is 18 comparisons, 3 over Azure's 15.
+    query, errors = parse_lead_query({"country": TWELVE_COUNTRIES, "status": "Received,Accepted"})
+    assert errors == []
+    assert sum(map(len, query.column_filters().values())) == 15
+
+    in_storage = query.storage_filters(12)
+
+    assert sum(map(len, in_storage.values())) <= 12
+    # The fewest values go first; what does not fit is left whole to the in-process test.
+    assert in_storage == {
+        "Qualification": frozenset({"Direct"}),
+        "Status": frozenset({"Received", "Accepted"}),
+    }
+    assert query.storage_filters(15) == query.column_filters()
+    assert query.storage_filters(0) == {}
+
+
+def test_a_filter_left_out_of_storage_is_still_applied_in_process() -> None:
+    query, _ = parse_lead_query({"country": TWELVE_COUNTRIES, "status": "Received,Accepted"})
+    assert "Country" not in query.storage_filters(12)
+    dutch = map_marketplace_lead(marketplace_lead("contoso", country="NL")).to_lead(
+        new_lead_id(NOW), now=NOW, expiry_days=14
+    )
+    american = map_marketplace_lead(marketplace_lead("contoso", country="US")).to_lead(
+        new_lead_id(NOW), now=NOW, expiry_days=14
+    )
+    columns = {"Qualification": "Direct", "Status": "Received"}
+    assert query.matches(dutch, {**columns, "Country": "NL"})
+    assert not query.matches(american, {**columns, "Country": "US"})
