@@ -41,6 +41,10 @@ EXPIRE_LEADS_SCHEDULE = "EXPIRE_LEADS_SCHEDULE"
 OVERDUE_SCHEDULE = "FLAG_OVERDUE_SCHEDULE"
 DIGEST_SCHEDULE = "DAILY_DIGEST_SCHEDULE"
 OUTBOX_DISPATCH_SCHEDULE = "DISPATCH_EVENTS_SCHEDULE"
+# Set by the platform, never by us: "true" where App Service Authentication is on, the only place
+# the X-MS-CLIENT-PRINCIPAL header comes from the platform and not from the caller. The local host
+# sets it too, as it stands in for that sign-in. Not in SETTING_NAMES: no app setting may set it.
+APP_SERVICE_AUTH_ENABLED = "WEBSITE_AUTH_ENABLED"
 
 SETTING_NAMES: tuple[str, ...] = (
     STORAGE,
@@ -110,6 +114,8 @@ class Settings:
     lead_expiry_days: int
     urgency_hours: int
     individual_emails_per_day: int
+    # Whether the client principal header may be believed (contract §2).
+    app_service_auth_enabled: bool = False
 
 
 def _split_list(raw: str) -> list[str]:
@@ -184,6 +190,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lead_expiry_days=_positive_int(env, LEAD_EXPIRY_DAYS, 14),
         urgency_hours=_positive_int(env, URGENCY_HOURS, 72),
         individual_emails_per_day=_positive_int(env, INDIVIDUAL_EMAILS_PER_DAY, 10),
+        app_service_auth_enabled=env.get(APP_SERVICE_AUTH_ENABLED, "").strip().lower() == "true",
     )
 
 
