@@ -112,6 +112,11 @@ def echo_raw(req: func.HttpRequest) -> func.HttpResponse:
     )
 
 
+@app.route(route="any-method")
+def any_method(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps({"method": req.method}), mimetype="application/json")
+
+
 @app.route(route="fail", methods=["POST"])
 def fail(req: func.HttpRequest) -> func.HttpResponse:
     raise RuntimeError("sample failure")
