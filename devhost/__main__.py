@@ -19,6 +19,10 @@ from devhost.host import FunctionsHost
 logger = logging.getLogger("devhost")
 
 AZURITE_PORTS = (10000, 10001, 10002)
+# What App Service sets where App Service Authentication is on. The local host stands in for that
+# sign-in (clients and `--dev-auth` supply X-MS-CLIENT-PRINCIPAL), so it tells the app it is on,
+# unless the environment or local.settings.json says otherwise, as `func start` without auth would.
+APP_SERVICE_AUTH_SETTING = "WEBSITE_AUTH_ENABLED"
 AZURITE_LOCATION = ".azurite"
 
 
@@ -127,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         loaded = load_local_settings(arguments.settings)
         if loaded:
             logger.info("settings from %s: %s", arguments.settings, ", ".join(sorted(loaded)))
+        sign_in = os.environ.setdefault(APP_SERVICE_AUTH_SETTING, "true")
+        logger.info("App Service Authentication stand-in: %s=%s", APP_SERVICE_AUTH_SETTING, sign_in)
 
         # Like the Python worker: the app's directory is importable.
         sys.path.insert(0, os.getcwd())

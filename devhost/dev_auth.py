@@ -4,13 +4,15 @@ In Azure, App Service Authentication (Easy Auth) signs users in with Entra ID an
 `X-MS-CLIENT-PRINCIPAL` header to every request it lets through. Locally this module plays that part
 so the portal can be used in a browser:
 
-- `GET /.auth/login` (also `/.auth/login/aad`) shows a form to choose a user id, display name,
-  email, partner id and roles; `POST` to it sets a cookie holding that principal and redirects to
-  `post_login_redirect_uri` (a path on this host only).
+- `GET /.auth/login` (also `/.auth/login/aad`, the path the portal uses in Azure too) shows a form
+  to choose a user id, display name, email, partner id and roles; `POST` to it sets a cookie holding
+  that principal and redirects to `post_login_redirect_uri`: a path on this host, query and fragment
+  kept (`/#/leads/{id}`, the link in an email), and anything else (another host, `//host`, `/\\host`,
+  control characters) replaced by `/`, so the sign-in is no open redirect.
 - A request under `/api/` without an `X-MS-CLIENT-PRINCIPAL` header gets one built from the cookie,
   in Easy Auth's format (base64 JSON with `auth_typ`, `name_typ`, `role_typ` and `claims`).
-- `GET /.auth/me` answers as Easy Auth does (`[]` when signed out), plus the header
-  `X-Dev-Auth-Login` naming the local sign-in page, so a page can tell this host from Azure.
+- `GET /.auth/me` answers as Easy Auth does: the user's claims, or 401 when signed out; plus the
+  header `X-Dev-Auth-Login` naming the local sign-in page, so a page can tell this host from Azure.
 - `GET /.auth/logout` clears the cookie.
 
 The cookie is not signed: anyone who can reach the local host can send any principal header anyway.
@@ -117,12 +119,22 @@ def _cookie_principal(request: Request) -> DevPrincipal | None:
     return DevPrincipal.from_cookie_value(morsel.value) if morsel else None
 
 
-def _safe_redirect(target: str | None) -> str:
-    """Only a path on this host: a sign-in page must not send the browser elsewhere."""
-    if not target:
+_MAX_REDIRECT = 2048
+
+
+def safe_return_path(target: object) -> str:
+    """`target` if it is a path on this host (query and fragment included), else `/`.
+
+    A sign-in page must not send the browser elsewhere. Browsers read `\\` as `/` and drop tabs
+    and newlines, so `/\\evil.example` or `/<tab>/evil.example` would leave the host: the path must
+    start with one `/` and hold only printable ASCII without a backslash.
+    """
+    if not isinstance(target, str) or len(target) > _MAX_REDIRECT or not target.startswith("/"):
+        return "/"
+    if target.startswith("//") or any(char == "\\" or not " " < char < "\x7f" for char in target):
         return "/"
     split = urlsplit(target)
-    if split.scheme or split.netloc or not target.startswith("/") or target.startswith("//"):
+    if split.scheme or split.netloc:
         return "/"
     return target
 
@@ -151,8 +163,11 @@ def handle(request: Request) -> Response:
     query = dict(parse_qsl(split.query))
     if path == "/.auth/me" and request.method in ("GET", "HEAD"):
         principal = _cookie_principal(request)
-        body = json.dumps(principal.me() if principal else [])
-        response = Response.json(200, body)
+        if principal is None:
+            # As Easy Auth where sign-in is required: signed out is 401.
+            response = Response.json(401, json.dumps({"error": "not signed in"}))
+        else:
+            response = Response.json(200, json.dumps(principal.me()))
         response.headers += [("X-Dev-Auth-Login", LOGIN_PATH), ("Cache-Control", "no-store")]
         return response
     if path in (LOGIN_PATH, f"{LOGIN_PATH}/aad"):
@@ -161,7 +176,7 @@ def handle(request: Request) -> Response:
         if request.method == "POST":
             return _sign_in(request)
     if path == "/.auth/logout" and request.method in ("GET", "POST"):
-        target = _safe_redirect(query.get("post_logout_redirect_uri") or LOGIN_PATH)
+        target = safe_return_path(query.get("post_logout_redirect_uri") or LOGIN_PATH)
         return Response(
             303,
             [
@@ -191,7 +206,7 @@ def _sign_in(request: Request) -> Response:
         return _login_form(
             None, fields.get("post_login_redirect_uri"), error="User id and partner id are needed."
         )
-    target = _safe_redirect(fields.get("post_login_redirect_uri"))
+    target = safe_return_path(fields.get("post_login_redirect_uri"))
     return Response(
         303,
         [
@@ -237,7 +252,7 @@ def _login_form(current: DevPrincipal | None, redirect: str | None, error: str |
         + field("email", "Email", chosen.email, "email")
         + field("partner_id", "Partner id", chosen.partner_id)
         + f"<fieldset><legend>Roles</legend>{roles}</fieldset>"
-        + f'<input type="hidden" name="post_login_redirect_uri" value="{escape(_safe_redirect(redirect))}">'
+        + f'<input type="hidden" name="post_login_redirect_uri" value="{escape(safe_return_path(redirect))}">'
         + '<button type="submit">Sign in</button></form>'
     )
     return Response(

@@ -4,7 +4,8 @@ HTTP semantics follow the real Functions host where it matters to clients:
 - Function routes live under the route prefix (host.json `extensions.http.routePrefix`, `api`).
 - A request whose path matches no function accepting its method gets **404**, not 405: the real host
   routes with ASP.NET method constraints, so a route that exists for other methods is simply not
-  found (see azure-functions-host issue 10098).
+  found (see azure-functions-host issue 10098). Any method is routed this way, TRACE included; no
+  answer is an HTML error page.
 - Auth levels are not enforced (as with Core Tools).
 - An exception in a function answers 500 with a short JSON body; the traceback goes to the log.
 - Query parameters repeated in the URL reach the function joined with commas, as ASP.NET gives them.

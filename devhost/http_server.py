@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 logger = logging.getLogger("devhost.http")
 
@@ -136,6 +137,25 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, PROPFIND, ...) is dispatched like the rest: it reaches a function
+        # that accepts every method, or gets a 404, as on the real host, not http.server's 501 page.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """A request too malformed to dispatch (bad request line, headers too large): the status
+        alone, as Kestrel answers it, instead of http.server's HTML error page."""
+        self.close_connection = True
+        # http.server has not yet read a version here and would answer as HTTP/0.9, without a
+        # status line; Kestrel knows no HTTP/0.9.
+        self.request_version = self.protocol_version
+        self.send_response(code, message)
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
 
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s - " + format, self.address_string(), *args)

@@ -1,11 +1,12 @@
 """Queue triggers: poll each trigger queue and run its function on the messages, as the real host does.
 
-- Up to `batchSize` messages of a queue run at once; the next batch is fetched as soon as the
-  messages in flight drop to `newBatchThreshold`, topping the queue back up to `batchSize`.
+- Messages are fetched `batchSize` at a time; the next batch is fetched once the messages in flight
+  drop to `newBatchThreshold`, so up to `batchSize + newBatchThreshold` run at once per function.
 - An empty queue is polled again after 100 ms, doubling up to `maxPollingInterval`.
 - Success deletes the message. A failure makes it visible again after `visibilityTimeout`, unless
   it has been dequeued `maxDequeueCount` times: then its original text goes to `<queue>-poison`.
-- With base64 encoding, a message that is not valid base64 reaches the function as its raw text.
+- With base64 encoding, a message that is not valid base64 goes to `<queue>-poison` unchanged on its
+  first delivery, without running the function (the Storage Queues extension does the same).
 - Storage errors while polling are logged and retried with back-off; the listener never gives up.
 """
 
@@ -45,20 +46,31 @@ def _short_retry() -> ExponentialRetry:
     return ExponentialRetry(initial_backoff=0, increment_base=1, retry_total=1, random_jitter_range=0)
 
 
+class NotBase64Error(ValueError):
+    """A message on a base64 queue whose text is not base64: it can never be delivered."""
+
+
+_ASCII_WHITESPACE = str.maketrans("", "", " \t\r\n")
+
+
 def decode_body(content: str, encoding: str) -> bytes:
-    """The message body the function sees: base64-decoded, or the raw text if it is not base64."""
-    if encoding.lower() == "base64":
-        try:
-            return base64.b64decode(content, validate=True)
-        except (binascii.Error, ValueError):
-            pass
-    return content.encode("utf-8")
+    """The message body the function sees: base64-decoded, or the text itself with `none` encoding.
+
+    Raises NotBase64Error for base64 encoding and text that is not base64 (whitespace is ignored,
+    padding is required, as .NET's decoder does).
+    """
+    if encoding.lower() != "base64":
+        return content.encode("utf-8")
+    try:
+        return base64.b64decode(content.translate(_ASCII_WHITESPACE), validate=True)
+    except (binascii.Error, ValueError):
+        raise NotBase64Error("the message is not valid base64") from None
 
 
-def to_function_message(message: StorageQueueMessage, encoding: str) -> QueueMessage:
+def to_function_message(message: StorageQueueMessage, body: bytes) -> QueueMessage:
     return QueueMessage(
         id=message.id,
-        body=decode_body(message.content or "", encoding),
+        body=body,
         dequeue_count=message.dequeue_count,
         expiration_time=message.expires_on,
         insertion_time=message.inserted_on,
@@ -68,7 +80,8 @@ def to_function_message(message: StorageQueueMessage, encoding: str) -> QueueMes
 
 
 class QueueListener:
-    """Polls one trigger queue on its own thread and runs messages on a pool of `batchSize` threads."""
+    """Polls one trigger queue on its own thread and runs messages on a pool of
+    `batchSize + newBatchThreshold` threads."""
 
     def __init__(self, spec: FunctionSpec, options: QueueOptions, invoker: Invoker) -> None:
         assert spec.queue_name is not None and spec.connection is not None
@@ -79,8 +92,10 @@ class QueueListener:
         self._stopping = threading.Event()
         self._capacity_changed = threading.Condition()
         self._in_flight = 0
+        self._batch_size = max(1, min(options.batch_size, MAX_MESSAGES_PER_RECEIVE))
+        self._threshold = max(0, options.effective_new_batch_threshold)
         self._pool = ThreadPoolExecutor(
-            max_workers=options.batch_size, thread_name_prefix=f"queue-{spec.name}"
+            max_workers=self._batch_size + self._threshold, thread_name_prefix=f"queue-{spec.name}"
         )
         self._thread = threading.Thread(target=self._run, name=f"poll-{spec.name}", daemon=True)
         self._queue: QueueClient | None = None
@@ -122,19 +137,18 @@ class QueueListener:
     def _run(self) -> None:
         interval = MIN_POLLING_INTERVAL
         queue_ready = False
-        threshold = min(self.options.effective_new_batch_threshold, self.options.batch_size - 1)
         while not self._stopping.is_set():
+            # As the real host: a whole new batch once no more than the threshold are in flight.
             with self._capacity_changed:
-                while self._in_flight > threshold and not self._stopping.is_set():
+                while self._in_flight > self._threshold and not self._stopping.is_set():
                     self._capacity_changed.wait()
-                room = self.options.batch_size - self._in_flight
             if self._stopping.is_set():
                 return
             try:
                 if not queue_ready:
                     self._create_if_missing(self._queue)
                     queue_ready = True
-                messages = self._receive(room)
+                messages = self._receive(self._batch_size)
             except Exception as error:
                 logger.warning(
                     "polling queue %r failed, retrying in %s: %s", self.queue_name, interval, error
@@ -157,7 +171,6 @@ class QueueListener:
 
     def _receive(self, count: int) -> list[StorageQueueMessage]:
         assert self._queue is not None
-        count = max(1, min(count, MAX_MESSAGES_PER_RECEIVE))
         pages = self._queue.receive_messages(
             messages_per_page=count, max_messages=count, visibility_timeout=RECEIVE_VISIBILITY_SECONDS
         )
@@ -167,9 +180,15 @@ class QueueListener:
         try:
             if message.dequeue_count > self.options.max_dequeue_count:
                 # Already failed as often as allowed (e.g. the host died mid-run): straight to poison.
-                self._move_to_poison(message)
+                self._move_to_poison(message, reason=f"it was dequeued {message.dequeue_count} times")
                 return
-            function_message = to_function_message(message, self.options.message_encoding)
+            try:
+                body = decode_body(message.content or "", self.options.message_encoding)
+            except NotBase64Error:
+                # Never runs the function, and retrying cannot help.
+                self._move_to_poison(message, reason="it is not valid base64")
+                return
+            function_message = to_function_message(message, body)
             try:
                 self.invoker.invoke(
                     self.spec,
@@ -190,7 +209,7 @@ class QueueListener:
     def _after_failure(self, message: StorageQueueMessage) -> None:
         assert self._queue is not None
         if message.dequeue_count >= self.options.max_dequeue_count:
-            self._move_to_poison(message)
+            self._move_to_poison(message, reason=f"it failed {message.dequeue_count} times")
             return
         self._queue.update_message(
             message.id,
@@ -198,7 +217,7 @@ class QueueListener:
             visibility_timeout=int(self.options.visibility_timeout.total_seconds()),
         )
 
-    def _move_to_poison(self, message: StorageQueueMessage) -> None:
+    def _move_to_poison(self, message: StorageQueueMessage, *, reason: str) -> None:
         assert self._poison is not None
         if not self._poison_ready:
             self._create_if_missing(self._poison)
@@ -206,12 +225,7 @@ class QueueListener:
         # The original text, as stored: the client has no encode policy, so it is sent unchanged.
         self._poison.send_message(message.content or "")
         self._delete(message)
-        logger.warning(
-            "message %s moved to %r after %d dequeues",
-            message.id,
-            f"{self.queue_name}-poison",
-            message.dequeue_count,
-        )
+        logger.warning("message %s moved to %r: %s", message.id, f"{self.queue_name}-poison", reason)
 
     def _delete(self, message: StorageQueueMessage) -> None:
         assert self._queue is not None

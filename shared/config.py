@@ -43,6 +43,10 @@ EXPIRE_LEADS_SCHEDULE = "EXPIRE_LEADS_SCHEDULE"
 OVERDUE_SCHEDULE = "FLAG_OVERDUE_SCHEDULE"
 DIGEST_SCHEDULE = "DAILY_DIGEST_SCHEDULE"
 OUTBOX_DISPATCH_SCHEDULE = "DISPATCH_EVENTS_SCHEDULE"
+# Set by the platform, never by us: "true" where App Service Authentication is on, the only place
+# the X-MS-CLIENT-PRINCIPAL header comes from the platform and not from the caller. The local host
+# sets it too, as it stands in for that sign-in. Not in SETTING_NAMES: no app setting may set it.
+APP_SERVICE_AUTH_ENABLED = "WEBSITE_AUTH_ENABLED"
 
 SETTING_NAMES: tuple[str, ...] = (
     STORAGE,
@@ -115,6 +119,8 @@ class Settings:
     individual_emails_per_day: int
     # None: every partner; else only these (exact, case-sensitive like Table keys).
     intake_partner_ids: frozenset[str] | None = None
+    # Whether the client principal header may be believed (contract §2).
+    app_service_auth_enabled: bool = False
 
 
 def _split_list(raw: str) -> list[str]:
@@ -192,6 +198,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         intake_partner_ids=frozenset(_split_list(env[INTAKE_PARTNER_IDS]))
         if env.get(INTAKE_PARTNER_IDS, "").strip()
         else None,
+        app_service_auth_enabled=env.get(APP_SERVICE_AUTH_ENABLED, "").strip().lower() == "true",
     )
 
 

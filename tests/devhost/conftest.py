@@ -13,7 +13,7 @@ import pytest
 
 from devhost.azurite import Azurite
 from devhost.process import HostProcess
-from tests.devhost.support import PARALLEL_MESSAGES, SAMPLE_DIR, queue_client
+from tests.devhost.support import CONCURRENCY_MESSAGES, PARALLEL_MESSAGES, SAMPLE_DIR, queue_client
 
 # As the repository's host.json, but quicker to retry, so that failure paths run in seconds.
 TEST_HOST_JSON = {
@@ -77,6 +77,9 @@ def host(azurite: Azurite, app_dir: Path) -> Iterator[HostProcess]:
     parallel = queue_client(azurite, "sample-parallel")
     for index in range(PARALLEL_MESSAGES):
         parallel.send_message(f"parallel-{index}")
+    concurrency = queue_client(azurite, "sample-concurrency")
+    for index in range(CONCURRENCY_MESSAGES):
+        concurrency.send_message(f"concurrency-{index}")
     process = HostProcess(
         cwd=app_dir,
         app="sample_app",

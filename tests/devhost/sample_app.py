@@ -19,11 +19,16 @@ import azure.functions as func
 SETTING_AT_IMPORT = os.environ.get("SAMPLE_FROM_FILE")
 
 PARALLEL_MESSAGES = 16
+# The test host.json's batchSize + newBatchThreshold: what one queue function may run at once.
+CONCURRENCY_LIMIT = 16 + 8
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 bp = func.Blueprint()
 
 _parallel_barrier = threading.Barrier(PARALLEL_MESSAGES, timeout=15)
+_concurrency_lock = threading.Lock()
+_concurrency = {"started": 0, "running": 0, "peak": 0}
+_concurrency_full = threading.Event()
 
 
 def record(kind: str, **values: Any) -> None:
@@ -107,6 +112,11 @@ def echo_raw(req: func.HttpRequest) -> func.HttpResponse:
     )
 
 
+@app.route(route="any-method")
+def any_method(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps({"method": req.method}), mimetype="application/json")
+
+
 @app.route(route="fail", methods=["POST"])
 def fail(req: func.HttpRequest) -> func.HttpResponse:
     raise RuntimeError("sample failure")
@@ -167,6 +177,31 @@ def parallel(msg: func.QueueMessage) -> None:
     except threading.BrokenBarrierError:
         passed = False
     record("parallel", body=msg.get_body().decode(), passed=passed)
+
+
+@app.queue_trigger(arg_name="msg", queue_name="sample-concurrency", connection="AzureWebJobsStorage")
+def concurrency(msg: func.QueueMessage) -> None:
+    """Records how many messages run at once.
+
+    Of the first batch of 16, the 9th to 16th to start finish at once and the others hold on: with 8
+    left in flight the host fetches a new batch of 16, so 24 run at once. Holders let go once 24
+    run (or after a while, so that a host that never gets there still ends the test).
+    """
+    with _concurrency_lock:
+        _concurrency["started"] += 1
+        position = _concurrency["started"]
+        _concurrency["running"] += 1
+        _concurrency["peak"] = max(_concurrency["peak"], _concurrency["running"])
+        if _concurrency["running"] >= CONCURRENCY_LIMIT:
+            _concurrency_full.set()
+    try:
+        if not 8 < position <= 16:
+            _concurrency_full.wait(timeout=8)
+    finally:
+        with _concurrency_lock:
+            _concurrency["running"] -= 1
+            peak = _concurrency["peak"]
+    record("concurrency", body=msg.get_body().decode(), peak=peak)
 
 
 # Timers

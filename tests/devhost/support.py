@@ -14,6 +14,8 @@ from devhost.azurite import Azurite
 SAMPLE_DIR = Path(__file__).resolve().parent
 # Must match the barrier size in sample_app.py.
 PARALLEL_MESSAGES = 16
+# More than sample_app.CONCURRENCY_LIMIT, so that a host that ran too many at once would show it.
+CONCURRENCY_MESSAGES = 40
 
 
 def queue_client(azurite: Azurite, name: str, *, base64_encoded: bool = True) -> QueueClient:

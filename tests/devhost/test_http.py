@@ -196,3 +196,59 @@ def test_static_files_do_not_leave_their_directory(host: HostProcess) -> None:
 def test_static_files_are_not_served_under_the_route_prefix_or_for_posts(client: httpx.Client) -> None:
     assert client.get("/api/index.html").status_code == 404
     assert client.post("/index.html").status_code == 404
+
+
+def _raw_exchange(host: HostProcess, request: bytes) -> tuple[bytes, dict[str, str], bytes]:
+    """Status line, headers and body of the answer to `request`, sent as is."""
+    with socket.create_connection(("127.0.0.1", host.port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = sock.makefile("rb")
+        status_line = answer.readline()
+        headers: dict[str, str] = {}
+        while (line := answer.readline().strip()) != b"":
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = answer.read(int(headers.get("content-length", "0")))
+    return status_line, headers, body
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "BREW"])
+@pytest.mark.parametrize(
+    "path", ["/api/leads/42", "/api/nothing-here", "/", "/index.html", "/admin/host/status"]
+)
+def test_a_method_no_function_accepts_is_404_without_a_page(
+    host: HostProcess, method: str, path: str
+) -> None:
+    # As the real host: the request is routed, and no function accepts the method.
+    status_line, headers, body = _raw_exchange(
+        host, f"{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n".encode()
+    )
+    assert status_line.startswith(b"HTTP/1.1 404"), status_line
+    assert body == b""
+    assert "text/html" not in headers.get("content-type", "")
+
+
+def test_a_function_accepting_every_method_gets_any_method(host: HostProcess) -> None:
+    status_line, _, body = _raw_exchange(
+        host, b"TRACE /api/any-method HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+    )
+    assert status_line.startswith(b"HTTP/1.1 200"), status_line
+    assert body == b'{"method": "TRACE"}'
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"NONSENSE\r\n\r\n", b"400"),
+        (b"GET / HTTP/9.9\r\nHost: test\r\n\r\n", b"505"),
+        (b"GET / HTTP/1.1\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n", b"431"),
+    ],
+    ids=["no method", "unknown version", "header too long"],
+)
+def test_a_malformed_request_gets_a_status_without_a_page(
+    host: HostProcess, request_bytes: bytes, status: bytes
+) -> None:
+    status_line, headers, body = _raw_exchange(host, request_bytes)
+    assert status in status_line.split(b" ", 2)[1], status_line
+    assert body == b""
+    assert "text/html" not in headers.get("content-type", "")

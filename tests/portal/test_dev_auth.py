@@ -6,6 +6,7 @@ import base64
 import json
 
 import httpx
+import pytest
 
 from devhost.dev_auth import COOKIE_NAME
 from devhost.process import HostProcess
@@ -31,14 +32,18 @@ def sign_in(
     )
 
 
-def test_signed_out_me_is_empty_and_names_the_local_sign_in(portal_host: HostProcess) -> None:
+def test_signed_out_me_is_401_and_names_the_local_sign_in(portal_host: HostProcess) -> None:
     with httpx.Client(base_url=portal_host.base_url, trust_env=False) as client:
         me = client.get("/.auth/me")
-        assert me.status_code == 200 and me.json() == []
+        # As App Service Authentication where sign-in is required.
+        assert me.status_code == 401
         assert me.headers["X-Dev-Auth-Login"] == "/.auth/login"
-        assert client.get("/api/leads").status_code == 401
-        form = client.get("/.auth/login?post_login_redirect_uri=%2F%23%2Fsettings")
-        assert form.status_code == 200 and 'name="partner_id"' in form.text and "/#/settings" in form.text
+        refused = client.get("/api/leads")
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "Unauthenticated"
+        for login in ("/.auth/login", "/.auth/login/aad"):
+            form = client.get(f"{login}?post_login_redirect_uri=%2F%23%2Fsettings")
+            assert form.status_code == 200 and 'name="partner_id"' in form.text and "/#/settings" in form.text
 
 
 def test_sign_in_sets_a_cookie_that_becomes_the_principal_header(portal_host: HostProcess) -> None:
@@ -61,7 +66,7 @@ def test_sign_in_sets_a_cookie_that_becomes_the_principal_header(portal_host: Ho
         out = client.get("/.auth/logout")
         assert out.status_code == 303
         assert client.get("/api/leads").status_code == 401
-        assert client.get("/.auth/me").json() == []
+        assert client.get("/.auth/me").status_code == 401
 
 
 def test_principal_header_is_easy_auths_format(portal_host: HostProcess) -> None:
@@ -79,14 +84,57 @@ def test_principal_header_is_easy_auths_format(portal_host: HostProcess) -> None
     assert DevPrincipal.from_cookie_value(principal.cookie_value()) == principal
 
 
-def test_sign_in_never_redirects_off_the_host(portal_host: HostProcess) -> None:
+def post_sign_in_form(client: httpx.Client, target: str) -> httpx.Response:
+    form = [("user_id", "u"), ("partner_id", "contoso"), ("post_login_redirect_uri", target)]
+    return client.post(
+        "/.auth/login/aad",
+        content=str(httpx.QueryParams(form)),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+
+OFF_THE_HOST = [
+    "https://evil.example/",
+    "//evil.example/",
+    "///evil.example/",
+    "/\\evil.example/",
+    "\\\\evil.example/",
+    "/\t/evil.example/",
+    "/\n/evil.example/",
+    "/ /evil.example/",
+    "javascript:alert(1)",
+    "http:/evil.example/",
+    "evil.example/#/leads/abc",
+    "/#/leads/abc\r\nSet-Cookie: stolen=1",
+    "/" + "a" * 5000,
+]
+
+
+@pytest.mark.parametrize("target", OFF_THE_HOST)
+def test_sign_in_never_redirects_off_the_host(portal_host: HostProcess, target: str) -> None:
     with httpx.Client(base_url=portal_host.base_url, trust_env=False) as client:
-        answer = client.post(
-            "/.auth/login",
-            content="user_id=u&partner_id=contoso&post_login_redirect_uri=https%3A%2F%2Fevil.example%2F",
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
+        answer = post_sign_in_form(client, target)
         assert answer.status_code == 303 and answer.headers["Location"] == "/"
+        assert "stolen" not in answer.headers.get("Set-Cookie", "")
+        page = client.get("/.auth/login", params={"post_login_redirect_uri": target})
+        assert 'name="post_login_redirect_uri" value="/"' in page.text
+        json_answer = client.post(
+            "/.auth/login", json={"user_id": "u", "partner_id": "contoso", "post_login_redirect_uri": target}
+        )
+        assert json_answer.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "target", ["/", "/#/leads/01JD0ABC", "/api/portal/#/leads/01JD0ABC", "/?x=1#/leads?tab=qualified&q=a%20b"]
+)
+def test_sign_in_comes_back_to_any_page_of_the_host(portal_host: HostProcess, target: str) -> None:
+    with httpx.Client(base_url=portal_host.base_url, trust_env=False) as client:
+        answer = post_sign_in_form(client, target)
+        assert answer.status_code == 303 and answer.headers["Location"] == target
+
+
+def test_a_form_without_partner_asks_again(portal_host: HostProcess) -> None:
+    with httpx.Client(base_url=portal_host.base_url, trust_env=False) as client:
         missing = client.post(
             "/.auth/login", content="user_id=u", headers={"Content-Type": "application/x-www-form-urlencoded"}
         )

@@ -1,6 +1,6 @@
 // The portal's shell: header (action center, language), the hash router, and the three views.
 
-import { api, currentUser } from "./api.js";
+import { api, currentUser, signInUrl } from "./api.js";
 import { h, clear, icon } from "./dom.js";
 import { t, setLanguage, currentLanguage, LANGUAGES, translateStatic, enumLabel, formatDateTime, formatCount } from "./i18n.js";
 import { parseRoute } from "./route.js";
@@ -113,9 +113,9 @@ function route() {
 }
 
 document.addEventListener("portal:auth-problem", (event) => {
-  const text = event.detail === "signedInWithoutAccess" ? t("noPartner") : t("notSignedIn");
-  const banner = document.getElementById("banner");
-  banner.textContent = text;
+  const banner = clear(document.getElementById("banner"));
+  if (event.detail === "signedInWithoutAccess") banner.append(t("noPartner"));
+  else banner.append(t("notSignedIn"), " ", h("a", { href: signInUrl() }, t("signIn")));
   banner.hidden = false;
 });
 
