@@ -17,6 +17,7 @@ from shared.domain.contact_validation import DomainStatusLookup, check_contact
 from shared.domain.enums import PhoneValidity
 from shared.domain.intake_mapping import UnprocessableLead
 from shared.domain.lead import Lead
+from shared.services import sweeps
 from shared.services.container import Services
 from shared.services.queue_stage import lead_message
 
@@ -94,5 +95,7 @@ def validate_lead(services: Services, raw: bytes) -> ValidationResult:
         break
     else:
         raise ConcurrentUpdate(lead_id)
+    # A lead that arrived already past its expiry is expired before anyone is emailed about it.
+    sweeps.expire_if_due(services, partner_id, lead_id)
     services.queues.send(LEAD_NOTIFICATIONS_QUEUE, {"partnerId": partner_id, "leadId": lead_id})
     return ValidationResult(partner_id, lead_id, validated)
