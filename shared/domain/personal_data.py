@@ -34,6 +34,8 @@ EMAIL_PATTERN = re.compile(rf"{_ADDRESS_CHAR}*@(?:{_ADDRESS_CHAR}*{_ADDRESS_END}
 
 # A calendar date that the lenient phone matcher would otherwise read as a number ("2026-11-29").
 _ISO_DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
+# Matches with fewer digits than this are removed only when valid for their plan.
+_SHORT_NUMBER_DIGITS = 7
 # Known names shorter than this are not searched for in text: they would match ordinary words.
 _MIN_KNOWN_LENGTH = 2
 # The matcher gives up on a text after this many candidates (its own guard against slow input).
@@ -67,7 +69,12 @@ def remove_phone_numbers(text: str, region: str | None) -> str:
         text, region, leniency=phonenumbers.Leniency.POSSIBLE, max_tries=_MAX_PHONE_CANDIDATES
     )
     for match in matcher:
-        if not _ISO_DATE.fullmatch(match.raw_string):
+        if _ISO_DATE.fullmatch(match.raw_string):
+            continue
+        # Some plans allow very short numbers ("40" is a possible German number): a short match
+        # is taken only when it is a valid number, so quantities in the text stay.
+        digits = sum(ch.isdigit() for ch in match.raw_string)
+        if digits >= _SHORT_NUMBER_DIGITS or phonenumbers.is_valid_number(match.number):
             spans.append((match.start, match.end))
     for start, end in reversed(spans):
         text = text[:start] + REMOVED + text[end:]

@@ -54,6 +54,7 @@ def test_email_addresses_are_removed(text: str, expected: str) -> None:
         ("my cell is +44 7911 123456", "NL", "my cell is [removed]"),
         # Not phone numbers: a date, a small quantity, a year.
         ("demo on 2026-12-01 for 200 seats in 2027", "NL", "demo on 2026-12-01 for 200 seats in 2027"),
+        ("wir brauchen 40 Server und 1500 Lizenzen", "DE", "wir brauchen 40 Server und 1500 Lizenzen"),
     ],
 )
 def test_phone_numbers_are_removed(text: str, region: str | None, expected: str) -> None:
