@@ -96,6 +96,7 @@ def validate_lead(services: Services, raw: bytes) -> ValidationResult:
     else:
         raise ConcurrentUpdate(lead_id)
     # A lead that arrived already past its expiry is expired before anyone is emailed about it.
-    sweeps.expire_if_due(services, partner_id, lead_id)
+    if lifecycle.is_expiry_due(stored.lead, services.clock()):
+        sweeps.expire_if_due(services, partner_id, lead_id)
     services.queues.send(LEAD_NOTIFICATIONS_QUEUE, {"partnerId": partner_id, "leadId": lead_id})
     return ValidationResult(partner_id, lead_id, validated)
