@@ -29,8 +29,10 @@ _ADDRESS_CHAR = rf"[^{_NOT_ADDRESS}]"
 # An address ends before a sentence's closing punctuation: "mail eva@fabrikam.nl." keeps its full stop.
 _ADDRESS_END = rf"[^{_NOT_ADDRESS}.!?'`|]"
 # A mailbox, `@`, a domain. The mailbox may be empty, so every `@` followed by a domain goes,
-# even one whose mailbox was taken by an earlier match ("a@b@c.nl").
-EMAIL_PATTERN = re.compile(rf"{_ADDRESS_CHAR}*@(?:{_ADDRESS_CHAR}*{_ADDRESS_END})")
+# even one whose mailbox was taken by an earlier match ("a@b@c.nl"). A mailbox starts only where
+# a run of address characters starts (the lookbehind): otherwise every position inside a long
+# run without `@` would scan the rest of it again, quadratic time on a long word.
+EMAIL_PATTERN = re.compile(rf"(?:(?<!{_ADDRESS_CHAR}){_ADDRESS_CHAR}+)?@(?:{_ADDRESS_CHAR}*{_ADDRESS_END})")
 
 # A calendar date that the lenient phone matcher would otherwise read as a number ("2026-11-29").
 _ISO_DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
@@ -38,8 +40,15 @@ _ISO_DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 _SHORT_NUMBER_DIGITS = 7
 # Known names shorter than this are not searched for in text: they would match ordinary words.
 _MIN_KNOWN_LENGTH = 2
-# The matcher gives up on a text after this many candidates (its own guard against slow input).
-_MAX_PHONE_CANDIDATES = 1000
+# The matcher costs milliseconds per number-like group it finds, so a text of thousands of them
+# (32,000 characters of "12 x 345 x ...") would take tens of seconds. It stops after this many
+# candidates, or this many found; what it leaves is caught by `_DIGIT_RUN`.
+_MAX_PHONE_CANDIDATES = 100
+_MAX_PHONE_MATCHES = 200
+# Seven or more digits written the way phone numbers are (spaces, dots, dashes, slashes,
+# parentheses between them): a phone number, or near enough to one to go. Linear: the separators
+# and the digits never overlap.
+_DIGIT_RUN = re.compile(r"\+?\d(?:[ \t.\-/()\u00a0]*\d){6,}")
 
 
 def remove_email_addresses(text: str) -> str:
@@ -62,13 +71,17 @@ def phone_region(country: str | None, phone: str | None = None) -> str | None:
 
 
 def remove_phone_numbers(text: str, region: str | None) -> str:
-    """Every number the matcher can read as a possible phone number; international ones always,
-    national ones when `region` says whose plan they follow."""
+    """Every number the matcher can read as a possible phone number (international ones always,
+    national ones when `region` says whose plan they follow), and any other run of seven or more
+    digits but a date: the matcher does not see a national number without a region, and stops
+    early on a text full of numbers."""
     spans: list[tuple[int, int]] = []
     matcher = phonenumbers.PhoneNumberMatcher(
         text, region, leniency=phonenumbers.Leniency.POSSIBLE, max_tries=_MAX_PHONE_CANDIDATES
     )
-    for match in matcher:
+    for found, match in enumerate(matcher):
+        if found >= _MAX_PHONE_MATCHES:
+            break
         if _ISO_DATE.fullmatch(match.raw_string):
             continue
         # Some plans allow very short numbers ("40" is a possible German number): a short match
@@ -78,7 +91,11 @@ def remove_phone_numbers(text: str, region: str | None) -> str:
             spans.append((match.start, match.end))
     for start, end in reversed(spans):
         text = text[:start] + REMOVED + text[end:]
-    return text
+    return _DIGIT_RUN.sub(_unless_date, text)
+
+
+def _unless_date(match: re.Match[str]) -> str:
+    return match.group() if _ISO_DATE.fullmatch(match.group()) else REMOVED
 
 
 def _known_value_pattern(values: Iterable[str | None]) -> re.Pattern[str] | None:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from shared.domain.personal_data import (
     Scrubber,
+    phone_region,
     remove_email_addresses,
     remove_phone_numbers,
 )
@@ -55,6 +56,10 @@ def test_email_addresses_are_removed(text: str, expected: str) -> None:
         # Not phone numbers: a date, a small quantity, a year.
         ("demo on 2026-12-01 for 200 seats in 2027", "NL", "demo on 2026-12-01 for 200 seats in 2027"),
         ("wir brauchen 40 Server und 1500 Lizenzen", "DE", "wir brauchen 40 Server und 1500 Lizenzen"),
+        # Without a region a national number is not the matcher's, yet it goes.
+        ("bel 06-12345678 of (020) 794.0000", None, "bel [removed] of ([removed]"),
+        # Where the matcher stops early, on a text full of numbers, nothing long is left either.
+        (" ".join(f"{n:05d}" for n in range(400)) + " call 0612345678", "NL", "[removed] call [removed]"),
     ],
 )
 def test_phone_numbers_are_removed(text: str, region: str | None, expected: str) -> None:
@@ -94,10 +99,12 @@ def test_details_are_scrubbed_at_any_depth_and_keys_and_other_values_kept() -> N
 
 
 def test_without_a_known_country_the_contacts_own_number_gives_the_plan() -> None:
-    text = "bel 020 794 0000"
-    assert Scrubber.for_contact(None).text(text) == text
-    assert Scrubber.for_contact("XX", phone="+31 6 12345678").text(text) == "bel [removed]"
-    assert Scrubber.for_contact(None, phone="+999 not a number").text(text) == text
+    assert phone_region("nl ") == "NL"
+    assert phone_region(None, "+31 6 12345678") == "NL"
+    assert phone_region("XX", "+44 20 7946 0000") == "GB"
+    assert phone_region(None, "06 12345678") is None
+    assert phone_region(None, "+999 not a number") is None
+    assert Scrubber.for_contact("XX", phone="+31 6 12345678").region == "NL"
 
 
 def test_short_or_marker_like_known_values_are_not_searched_for() -> None:
@@ -112,7 +119,7 @@ def test_short_or_marker_like_known_values_are_not_searched_for() -> None:
 _filler = st.text(alphabet=st.characters(categories=["L", "Zs", "P"], exclude_characters="@"), max_size=40)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(before=_filler, address=st.emails(), after=_filler)
 @example(before="", address="a@b.co", after="")
 @example(before="x@y", address="a@b.co", after="@c.de")
@@ -139,7 +146,7 @@ _FORMATS = [
 ]
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(before=_filler, number=_numbers(), form=st.sampled_from(_FORMATS), after=_filler)
 def test_no_number_survives_in_any_format(
     before: str, number: phonenumbers.PhoneNumber, form: int, after: str
@@ -152,7 +159,7 @@ def test_no_number_survives_in_any_format(
     assert national not in re.sub(r"\D", "", scrubbed)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     text=st.text(max_size=80) | st.builds(lambda a, b: f"{a} {b}", _filler, st.emails()),
     country=st.sampled_from(["NL", "DE", "US", "GB", None, "XX"]),
