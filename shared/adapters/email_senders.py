@@ -129,6 +129,31 @@ class OutboxSender:
             raise TransientEmailError(f"cannot write {target}: {error}") from error
         log.info("email %s written to %s", message.idempotency_key, target)
 
+    def remove_older_than(self, cutoff: datetime) -> int:
+        """Delete the emails (and any half-written file) last written before `cutoff`.
+
+        The outbox stands in for a mail server, and its files hold the leads' contact details:
+        they go once they are as old as a lead's expiry. Returns how many files went.
+        """
+        removed = 0
+        try:
+            entries = list(os.scandir(self.directory))
+        except FileNotFoundError:
+            return 0
+        limit = cutoff.timestamp()
+        for entry in entries:
+            if not entry.name.endswith((".eml", ".eml.tmp")) or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                if entry.stat(follow_symlinks=False).st_mtime < limit:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue  # removed meanwhile, or replaced by a rename: nothing left to do
+        if removed:
+            log.info("removed %d outbox files written before %s", removed, cutoff.isoformat())
+        return removed
+
 
 # --- Azure Communication Services ------------------------------------------------------------
 

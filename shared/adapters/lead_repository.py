@@ -24,7 +24,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
-from shared.adapters.azure_limits import MAX_FILTER_COMPARISONS, filter_comparisons
+from shared.adapters.azure_limits import MAX_BATCH_OPERATIONS, MAX_FILTER_COMPARISONS, filter_comparisons
 from shared.domain.enums import HistoryAction, Status
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import id_bound
@@ -120,6 +120,15 @@ def _history_entity(partner_id: str, lead_id: str, entry: HistoryEntry) -> dict[
         "ToStatus": entry.to_status.value if entry.to_status else None,
         "Details": json.dumps(entry.details, ensure_ascii=False),
     }
+
+
+def _history_rewrite(
+    partner_id: str, lead_id: str, entry: HistoryEntry
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """An existing history row's new details (an expiry scrubbing the contact out of them)."""
+    entity = _history_entity(partner_id, lead_id, entry)
+    details = {key: entity[key] for key in ("PartitionKey", "RowKey", "Details")}
+    return ("update", details, {"mode": UpdateMode.MERGE})
 
 
 def _history_from_entity(entity: dict[str, Any]) -> HistoryEntry:
@@ -226,8 +235,17 @@ class LeadRepository:
             lead_entity(lead),
             {"mode": UpdateMode.REPLACE, "etag": etag, "match_condition": MatchConditions.IfNotModified},
         )
+        operations: list[Any] = [update, *_change_operations(change)]
+        rewrites = [_history_rewrite(lead.partner_id, lead.id, entry) for entry in change.rewritten_history]
+        # Rewrites that fit go with the change; the oldest of any beyond that go first, on their
+        # own. A crash or a lost race between the two leaves earlier entries rewritten and the
+        # lead unchanged: the next attempt rewrites what is left (a rewrite is idempotent).
+        split = max(0, len(rewrites) - (MAX_BATCH_OPERATIONS - len(operations)))
+        for start in range(0, split, MAX_BATCH_OPERATIONS):
+            self._table.submit_transaction(rewrites[start : min(split, start + MAX_BATCH_OPERATIONS)])
+        operations.extend(rewrites[split:])
         try:
-            results = self._table.submit_transaction([update, *_change_operations(change)])
+            results = self._table.submit_transaction(operations)
         except (TableTransactionError, HttpResponseError) as error:
             if _is_conflict(error):
                 raise ConcurrentUpdate(lead.id) from None

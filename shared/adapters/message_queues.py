@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.adapters.lead_repository import LeadRepository, event_message, outbox_row_key
@@ -12,6 +12,10 @@ from shared.adapters.storage_clients import LEAD_EVENTS_QUEUE, StorageClients, p
 from shared.domain.lifecycle import LeadEvent
 
 log = logging.getLogger(__name__)
+
+# Storage's default time-to-live of a queue message; the Functions host gives it to the
+# messages it moves to `<queue>-poison` itself, and it cannot be changed there.
+POISON_MESSAGE_TTL = timedelta(days=7)
 
 
 class MessageQueues:
@@ -24,9 +28,16 @@ class MessageQueues:
     def send_text(self, queue: str, text: str) -> None:
         self._clients.queue(queue).send_message(text)
 
-    def to_poison(self, queue: str, original_text: str) -> None:
-        """Park a message that can never succeed, unchanged, where operators look."""
-        self._clients.queue(poison_queue_name(queue)).send_message(original_text)
+    def to_poison(self, queue: str, original_text: str, *, keep_for: timedelta | None = None) -> None:
+        """Park a message that can never succeed, unchanged, where operators look.
+
+        It holds a lead's contact details, so it expires: after `keep_for` (the lead expiry)
+        or Storage's default of 7 days, whichever is sooner.
+        """
+        keep = POISON_MESSAGE_TTL if keep_for is None else min(keep_for, POISON_MESSAGE_TTL)
+        self._clients.queue(poison_queue_name(queue)).send_message(
+            original_text, time_to_live=int(keep.total_seconds())
+        )
 
 
 class EventPublisher:

@@ -8,7 +8,8 @@ Pure: the clock and the actor are passed in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from shared.domain.commands import AcceptBody, CloseBody, DealUpdateBody, DeclineBody, TeamMemberBody
 from shared.domain.enums import EventType, HistoryAction, Outcome, Stage, Status, Urgency
 from shared.domain.lead import Deal, Lead, TeamMember, utc_iso
+from shared.domain.personal_data import Scrubber
 
 SYSTEM_ACTOR = "system"
 
@@ -136,6 +138,8 @@ class Change:
     lead: Lead
     history: HistoryEntry
     event: LeadEvent | None
+    # Earlier history entries whose details this change rewrites (an expiry's scrubbing).
+    rewritten_history: tuple[HistoryEntry, ...] = ()
 
 
 def next_state(stage: Stage, action: Action) -> tuple[Stage, Status]:
@@ -332,18 +336,47 @@ def is_expiry_due(lead: Lead, now: datetime) -> bool:
     )
 
 
-def expire(lead: Lead, *, now: datetime) -> Change:
-    """Archive an unanswered lead; its contact details are removed for good."""
-    return _transition(
+def contact_scrubber(lead: Lead) -> Scrubber:
+    """What removes this lead's contact from text: any address or number, and its own details."""
+    customer = lead.customer
+    full_name = " ".join(part for part in (customer.first_name, customer.last_name) if part)
+    return Scrubber.for_contact(
+        customer.country,
+        (full_name, customer.first_name, customer.last_name, customer.email, customer.phone),
+        phone=customer.phone,
+    )
+
+
+def expire(lead: Lead, *, now: datetime, history: Iterable[HistoryEntry] = ()) -> Change:
+    """Archive an unanswered lead; its contact details are removed for good.
+
+    The contact fields are cleared, and the contact is scrubbed out of the lead's free text and
+    out of the details of its earlier history entries (`history`): the change rewrites each
+    entry that held any of it.
+    """
+    scrub = contact_scrubber(lead)
+    deal = lead.deal
+    if deal is not None:
+        deal = deal.model_copy(update={"name": scrub.text(deal.name), "notes": scrub.text(deal.notes)})
+    rewritten = []
+    for entry in history:
+        details = scrub.value(entry.details)
+        if details != entry.details:
+            rewritten.append(replace(entry, details=details))
+    change = _transition(
         lead,
         Action.EXPIRE,
         actor=SYSTEM_ACTOR,
         now=now,
         updates={
             "customer": lead.customer.without_contact_details(),
+            "customer_need": scrub.optional_text(lead.customer_need),
+            "status_notes": scrub.optional_text(lead.status_notes),
+            "deal": deal,
             "closed_date_time": max(now, lead.updated_date_time),
         },
     )
+    return replace(change, rewritten_history=tuple(rewritten))
 
 
 def is_overdue_due(lead: Lead, now: datetime, urgency_hours: int) -> bool:

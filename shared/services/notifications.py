@@ -41,7 +41,8 @@ from shared.adapters.notification_log import (
 )
 from shared.adapters.storage_clients import LEAD_NOTIFICATIONS_QUEUE, NOTIFICATIONS_TABLE
 from shared.config import Settings
-from shared.domain.enums import HistoryAction, NotificationKind
+from shared.domain import lifecycle
+from shared.domain.enums import HistoryAction, NotificationKind, Stage
 from shared.domain.intake_mapping import UnprocessableLead
 from shared.domain.notification_content import (
     EmailMessage,
@@ -439,7 +440,8 @@ def remind_contact_overdue(services: Services, stored: StoredLead, sender: Email
     sweep calls. Raises NotificationInProgress or TransientEmailError so the sweep keeps the
     lead's due row and the next run tries again."""
     sender = sender or default_sender(services.settings)
-    if stored.lead.is_informational:
+    # Never about a lead whose expiry has passed (contract §7), whatever order the timers ran in.
+    if stored.lead.stage is not Stage.RECEIVED or lifecycle.is_expiry_due(stored.lead, services.clock()):
         return 0
     sent = 0
     for key, outcome in _to_every_recipient(

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import azure.functions as func
@@ -55,7 +56,8 @@ def run_stage(queue: str, msg: func.QueueMessage, stage: Callable[[bytes], Any])
     try:
         result = stage(body)
     except UnprocessableLead as reason:
-        services().queues.to_poison(queue, body.decode("utf-8", errors="replace"))
+        expiry = timedelta(days=services().settings.lead_expiry_days)
+        services().queues.to_poison(queue, body.decode("utf-8", errors="replace"), keep_for=expiry)
         record.update(outcome="poisoned", reason=str(reason)[:300])
         log.warning("message %s", json.dumps(record), extra={"fields": record})
         return

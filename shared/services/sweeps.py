@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared.adapters.due_index import DueKind, DueRow
+from shared.adapters.email_senders import EmailSender, OutboxSender
 from shared.adapters.lead_repository import ConcurrentUpdate, StoredLead
 from shared.domain import lifecycle
 from shared.domain.enums import Stage
@@ -37,13 +38,15 @@ class SweepResult:
     changed: list[str] = field(default_factory=list)
 
 
-def _change_fresh_lead(services: Services, row: DueRow, decide: Decide) -> lifecycle.Change | None:
+def _change_fresh_lead(
+    services: Services, partner_id: str, lead_id: str, decide: Decide
+) -> lifecycle.Change | None:
     """Re-read the lead, decide, and store the change; again if another writer got there first.
 
     None when the lead is gone or has nothing to change any more.
     """
     for _attempt in range(_ATTEMPTS):
-        stored = services.leads.get(row.partner_id, row.lead_id)
+        stored = services.leads.get(partner_id, lead_id)
         if stored is None:
             return None
         change = decide(stored)
@@ -54,27 +57,44 @@ def _change_fresh_lead(services: Services, row: DueRow, decide: Decide) -> lifec
         except ConcurrentUpdate:
             continue
         return change
-    raise ConcurrentUpdate(row.lead_id)
+    raise ConcurrentUpdate(lead_id)
+
+
+def _expiry(services: Services, now: datetime) -> Decide:
+    def expire(stored: StoredLead) -> lifecycle.Change | None:
+        if not lifecycle.is_expiry_due(stored.lead, now):
+            return None
+        # The history is read with the lead it belongs to: the change scrubs the contact out of it.
+        history = services.leads.history(stored.lead.partner_id, stored.lead.id)
+        return lifecycle.expire(stored.lead, now=now, history=history)
+
+    return expire
+
+
+def expire_if_due(services: Services, partner_id: str, lead_id: str, now: datetime | None = None) -> bool:
+    """Expire one lead now if its expiry has passed; True when this call expired it.
+
+    For a lead that arrives already past its expiry (a `CreatedTime` weeks ago), so it is not
+    shown, emailed or reminded about as Received until the next sweep.
+    """
+    change = _change_fresh_lead(services, partner_id, lead_id, _expiry(services, now or services.clock()))
+    if change is None:
+        return False
+    if change.event is not None:
+        services.events.publish(change.event)
+    return True
 
 
 def expire_leads(services: Services) -> SweepResult:
     """Archive every Received lifecycle lead whose expiration has passed."""
     now = services.clock()
     result = SweepResult()
-
-    def expire(stored: StoredLead) -> lifecycle.Change | None:
-        if not lifecycle.is_expiry_due(stored.lead, now):
-            return None
-        return lifecycle.expire(stored.lead, now=now)
-
     for row in _expiry_candidates(services, now):
         result.due_rows += 1
-        change = _change_fresh_lead(services, row, expire)
-        if change is not None:
+        expired = expire_if_due(services, row.partner_id, row.lead_id, now)
+        if expired:
             result.changed.append(row.lead_id)
-            if change.event is not None:
-                services.events.publish(change.event)
-        if row.kind is DueKind.EXPIRE or change is not None or _moved_on(services, row):
+        if row.kind is DueKind.EXPIRE or expired or _moved_on(services, row):
             services.due.done(row)
     log.info("expire_leads: %d due rows, %d expired", result.due_rows, len(result.changed))
     return result
@@ -114,11 +134,17 @@ def flag_overdue_contact_requests(services: Services, remind: OverdueHook | None
 
     for row in services.due.due(DueKind.OVERDUE, now):
         result.due_rows += 1
-        if _change_fresh_lead(services, row, record) is not None:
+        # Past its expiry the lead is expired, never reminded about: whichever timer runs first.
+        if expire_if_due(services, row.partner_id, row.lead_id, now):
+            services.due.done(row)
+            continue
+        if _change_fresh_lead(services, row.partner_id, row.lead_id, record) is not None:
             result.changed.append(row.lead_id)
         stored = services.leads.get(row.partner_id, row.lead_id)
         if stored is not None and stored.lead.stage is Stage.RECEIVED:
-            if remind is not None and stored.lead.overdue_recorded:
+            # Checked again at the moment of sending: the expiry may have passed since `now`.
+            expired = lifecycle.is_expiry_due(stored.lead, services.clock())
+            if remind is not None and stored.lead.overdue_recorded and not expired:
                 remind(services, stored)
             if stored.lead.expiration_date_time is not None:
                 services.due.schedule(
@@ -127,6 +153,13 @@ def flag_overdue_contact_requests(services: Services, remind: OverdueHook | None
         services.due.done(row)
     log.info("flag_overdue_contact_requests: %d due rows, %d flagged", result.due_rows, len(result.changed))
     return result
+
+
+def remove_expired_outbox_mail(services: Services, sender: EmailSender) -> int:
+    """Delete local outbox emails older than a lead's expiry; ACS keeps no copy of ours."""
+    if not isinstance(sender, OutboxSender):
+        return 0
+    return sender.remove_older_than(services.clock() - timedelta(days=services.settings.lead_expiry_days))
 
 
 def dispatch_pending_events(services: Services, *, grace: timedelta = OUTBOX_GRACE) -> int:

@@ -14,9 +14,10 @@ from shared.adapters.storage_clients import LEAD_NOTIFICATIONS_QUEUE
 from shared.config import Settings
 from shared.domain import lifecycle
 from shared.domain.contact_validation import DomainStatusLookup, check_contact
-from shared.domain.enums import PhoneValidity
+from shared.domain.enums import PhoneValidity, Status
 from shared.domain.intake_mapping import UnprocessableLead
 from shared.domain.lead import Lead
+from shared.services import sweeps
 from shared.services.container import Services
 from shared.services.queue_stage import lead_message
 
@@ -81,7 +82,8 @@ def validate_lead(services: Services, raw: bytes) -> ValidationResult:
         stored = services.leads.get(partner_id, lead_id)
         if stored is None:
             raise UnprocessableLead(f"no lead {lead_id[:40]} for partner {partner_id[:40]}")
-        if stored.lead.validated_date_time is not None:
+        # Validated already (a redelivery), or expired first: its contact is gone, nothing to check.
+        if stored.lead.validated_date_time is not None or stored.lead.status is Status.EXPIRED:
             break
         change = validation_change(
             stored.lead, services.settings, _domain_lookup(services.settings), services.clock()
@@ -94,5 +96,8 @@ def validate_lead(services: Services, raw: bytes) -> ValidationResult:
         break
     else:
         raise ConcurrentUpdate(lead_id)
+    # A lead that arrived already past its expiry is expired before anyone is emailed about it.
+    if lifecycle.is_expiry_due(stored.lead, services.clock()):
+        sweeps.expire_if_due(services, partner_id, lead_id)
     services.queues.send(LEAD_NOTIFICATIONS_QUEUE, {"partnerId": partner_id, "leadId": lead_id})
     return ValidationResult(partner_id, lead_id, validated)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -217,6 +218,63 @@ def test_expire_removes_contact_details_and_keeps_the_company() -> None:
         None,
     )
     assert customer.company == "Northwind"
+
+
+def test_expire_scrubs_the_contact_out_of_free_text_and_earlier_history() -> None:
+    lead = make_lead().model_copy(
+        update={
+            # No country: nationally written numbers follow the plan of the contact's own number.
+            "customer": make_lead().customer.model_copy(update={"phone": "+4930901820"}),
+            "customer_need": "I am Jonas Weber, call +49 30 901820 or mail jonas.private@gmail.com today.",
+            "status_notes": "Jonas asked: j@northwind.de",
+            "deal": Deal(
+                name="Jonas Weber rollout",
+                value=Decimal(1),
+                currency="EUR",
+                estimated_close_date=date(2027, 1, 31),
+                notes="Call 030 901820",
+            ),
+            "history_count": 3,
+        }
+    )
+    plain = lifecycle.HistoryEntry(0, T0, "system", HistoryAction.LEAD_CREATED, None, Status.RECEIVED)
+    validated = lifecycle.HistoryEntry(
+        1,
+        T0,
+        "system",
+        HistoryAction.CONTACT_VALIDATED,
+        Status.RECEIVED,
+        Status.RECEIVED,
+        {"quality": "High"},
+    )
+    with_contact = lifecycle.HistoryEntry(
+        2,
+        T0,
+        "user-1",
+        HistoryAction.DEAL_UPDATED,
+        Status.RECEIVED,
+        Status.RECEIVED,
+        {"changes": {"notes": {"from": "", "to": "mail j@northwind.de or +49 30 901820, Weber"}}},
+    )
+    change = lifecycle.expire(lead, now=T0 + timedelta(days=15), history=[plain, validated, with_contact])
+
+    expired = change.lead
+    assert expired.customer_need == "I am [removed], call [removed] or mail [removed] today."
+    assert expired.status_notes == "[removed] asked: [removed]"
+    assert expired.deal is not None
+    assert (expired.deal.name, expired.deal.notes) == ("[removed] rollout", "Call [removed]")
+    # Only the entry that held contact details is rewritten, in place (same sequence and action).
+    assert change.rewritten_history == (
+        replace(
+            with_contact,
+            details={"changes": {"notes": {"from": "", "to": "mail [removed] or [removed], [removed]"}}},
+        ),
+    )
+    assert change.history.sequence == 3 and change.history.details == {}
+    # Expiring the same text again finds nothing more to remove.
+    again = lifecycle.expire(lead, now=T0 + timedelta(days=15), history=change.rewritten_history)
+    assert again.rewritten_history == ()
+    assert again.lead.customer_need == expired.customer_need
 
 
 def test_team_is_bounded() -> None:
