@@ -200,21 +200,19 @@ def _if_match_parameter() -> dict[str, Any]:
     }
 
 
-def _from_lead(id_source: str, etag_source: str) -> dict[str, Any]:
-    return {"id": id_source, "header.If-Match": etag_source}
+_MUTATIONS = ("accept_lead", "decline_lead", "update_deal", "add_team_member", "close_lead")
+_AFTER_CHANGE = ("get_lead", "lead_history")
 
 
 def _links(id_source: str, etag_source: str, *operations: str) -> dict[str, Any]:
-    """OpenAPI links: the lead an answer names, given to the operations that act on it next."""
+    """OpenAPI links: the lead an answer names (and, to a change, its ETag) for the calls that act on it."""
     links: dict[str, Any] = {}
     for operation in operations:
-        parameters = _from_lead(id_source, etag_source) if operation in _MUTATIONS else {"id": id_source}
+        parameters = {"id": id_source}
+        if operation in _MUTATIONS:
+            parameters["header.If-Match"] = etag_source
         links[operation] = {"operationId": operation, "parameters": parameters}
     return links
-
-
-_MUTATIONS = {"accept_lead", "decline_lead", "update_deal", "add_team_member", "close_lead"}
-_AFTER_CHANGE = ("get_lead", "lead_history")
 
 
 def _lead_answer(description: str, links: dict[str, Any]) -> dict[str, Any]:
