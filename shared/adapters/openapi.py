@@ -1,4 +1,10 @@
-"""The OpenAPI 3 document, generated from the same pydantic models the handlers use."""
+"""The OpenAPI 3.1 document, generated from the models, enums and limits the handlers validate with.
+
+It states exactly what the API enforces, so a client (or a fuzzer) that follows it is never refused
+for a request the document allows: parameter enums and formats, lengths, conditional requirements,
+nullability, every error status with the error envelope, `If-Match` / `ETag`, and links between
+operations (the list gives a lead's id and ETag to the calls that act on it).
+"""
 
 from __future__ import annotations
 
@@ -7,21 +13,28 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from pydantic.alias_generators import to_camel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+from pydantic_core import core_schema
 
 from shared.domain.action_center import ActionKind
 from shared.domain.commands import AcceptBody, CloseBody, DealUpdateBody, DeclineBody, TeamMemberBody
-from shared.domain.enums import HistoryAction, Status, Urgency
+from shared.domain.countries import alpha2_codes
+from shared.domain.enums import HistoryAction, SpamFlag, Status, Tab, Urgency
 from shared.domain.lead import INTERNAL_FIELDS, Lead, WireModel
-from shared.domain.lead_query import ENUM_FILTERS, MAX_TOP
+from shared.domain.lead_ids import LEAD_ID_PATTERN
+from shared.domain.lead_query import ENUM_FILTERS, MAX_CUSTOMER_NAME, MAX_TOKEN_LENGTH, MAX_TOP
 from shared.services.notification_settings import NotificationSettingsBody
 
 _REF = "#/components/schemas/{model}"
+# A custom string format: the only valid values are tokens the service issued in an earlier page.
+CONTINUATION_TOKEN_FORMAT = "continuation-token"  # noqa: S105 (a format name, not a secret)
+PORTAL_MEDIA_TYPES = ("text/html", "text/css", "text/javascript", "image/svg+xml")
 
 
 class LeadResource(Lead):
     """A lead as the API shows it: the stored lead plus what depends on reader and clock."""
 
+    spam_flags: list[SpamFlag] = Field(default_factory=list)
     urgency: Urgency | None = None
     favorite: bool = False
     e_tag: str = Field(alias="eTag")
@@ -29,7 +42,11 @@ class LeadResource(Lead):
 
 class LeadList(WireModel):
     value: list[LeadResource]
-    continuation_token: str | None = None
+    continuation_token: str | None = Field(None, json_schema_extra={"format": CONTINUATION_TOKEN_FORMAT})
+
+
+class LeadCount(WireModel):
+    count: int = Field(ge=0)
 
 
 class HistoryEntryResource(WireModel):
@@ -57,6 +74,10 @@ class ActionList(WireModel):
     value: list[RecommendedActionResource]
 
 
+class Health(BaseModel):
+    status: str
+
+
 class ErrorDetail(BaseModel):
     field: str
     message: str
@@ -65,80 +86,171 @@ class ErrorDetail(BaseModel):
 class ErrorBody(BaseModel):
     code: str
     message: str
-    details: list[ErrorDetail] | None = None
+    details: list[ErrorDetail] = Field(
+        default_factory=list, description="One entry per bad field; left out when there is none."
+    )
 
 
 class ErrorEnvelope(BaseModel):
     error: ErrorBody
 
 
-_MODELS: list[tuple[type[BaseModel], str]] = [
-    (AcceptBody, "validation"),
-    (DeclineBody, "validation"),
-    (DealUpdateBody, "validation"),
-    (TeamMemberBody, "validation"),
-    (CloseBody, "validation"),
-    (NotificationSettingsBody, "validation"),
-    (LeadResource, "serialization"),
-    (LeadList, "serialization"),
-    (HistoryList, "serialization"),
-    (ActionList, "serialization"),
-    (ErrorEnvelope, "serialization"),
-]
+class _AnswerSchema(GenerateJsonSchema):
+    """Answers always carry every field of their model (null when empty), so each one is required."""
+
+    def field_is_required(
+        self,
+        field: core_schema.ModelField | core_schema.DataclassField | core_schema.TypedDictField,
+        total: bool,
+    ) -> bool:
+        if self.mode == "serialization":
+            return True
+        return super().field_is_required(field, total)
 
 
-def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": _REF.format(model=model.__name__)}
+_REQUEST_MODELS: tuple[type[BaseModel], ...] = (
+    AcceptBody,
+    DeclineBody,
+    DealUpdateBody,
+    TeamMemberBody,
+    CloseBody,
+    NotificationSettingsBody,
+)
+_ANSWER_MODELS: tuple[type[BaseModel], ...] = (
+    LeadResource,
+    LeadList,
+    LeadCount,
+    HistoryList,
+    ActionList,
+    NotificationSettingsBody,
+    Health,
+)
+# status -> the error code the envelope carries with it (shared/domain/errors.py, shared/adapters/http.py).
+ERROR_CODES = {
+    400: "BadRequest",
+    401: "Unauthenticated",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "InvalidTransition",
+    412: "PreconditionFailed",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+}
+_ERROR_TEXT = {
+    400: "The request is not valid: `details` names each bad field",
+    401: "No signed-in user (no or unusable `X-MS-CLIENT-PRINCIPAL`, or sign-in is off)",
+    403: "The signed-in user has no role that allows this",
+    404: "No lead with that id for the caller's partner",
+    409: "The lead's stage does not allow this change",
+    412: "`If-Match` is not the lead's current ETag",
+    413: "The body is larger than 64 KiB",
+    415: "The body is not sent as application/json",
+    500: "An unexpected error (a bug: no request should cause it)",
+    503: "Storage is not answering; retry",
+}
 
 
-def _json(model: type[BaseModel]) -> dict[str, Any]:
-    return {"application/json": {"schema": _ref(model)}}
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
 
 
-def _errors(*codes: int) -> dict[str, Any]:
-    text = {
-        400: "BadRequest",
-        401: "Unauthenticated",
-        403: "Forbidden",
-        404: "NotFound",
-        409: "InvalidTransition",
-        412: "PreconditionFailed",
-        413: "PayloadTooLarge",
-        415: "UnsupportedMediaType",
+def _errors(*statuses: int) -> dict[str, Any]:
+    """Error answers in the envelope with their fixed codes; 500 (a bug) and 503 (storage) anywhere."""
+    answers = {}
+    for status in sorted({*statuses, 500, 503}):
+        code_is = {"properties": {"error": {"properties": {"code": {"const": ERROR_CODES[status]}}}}}
+        answers[str(status)] = {
+            "description": f"{ERROR_CODES[status]}: {_ERROR_TEXT[status]}",
+            "content": _json({"allOf": [_request(ErrorEnvelope), code_is]}),
+        }
+    return answers
+
+
+_SIGNED_IN_ERRORS = (401, 403)
+_BODY_ERRORS = (400, 413, 415)
+_ETAG_HEADER = {
+    "ETag": {
+        "description": "The lead's version, equal to `eTag`; send it back as `If-Match`",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1},
     }
-    return {str(code): {"description": text[code], "content": _json(ErrorEnvelope)} for code in codes}
+}
 
 
 def _lead_id_parameter() -> dict[str, Any]:
-    return {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
-
-
-def _mutation(summary: str, body: type[BaseModel], method_errors: tuple[int, ...] = ()) -> dict[str, Any]:
     return {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "description": "A lead id; any other value answers 404",
+        "schema": {"type": "string", "pattern": LEAD_ID_PATTERN.pattern},
+    }
+
+
+def _if_match_parameter() -> dict[str, Any]:
+    return {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": "The lead's `ETag` (or `*`): the change is made only if the lead is still that "
+        "version, else 412. Without it a change that loses a race is decided again on the fresh lead.",
+        "schema": {"type": "string", "minLength": 1},
+    }
+
+
+_MUTATIONS = ("accept_lead", "decline_lead", "update_deal", "add_team_member", "close_lead")
+_AFTER_CHANGE = ("get_lead", "lead_history")
+
+
+def _links(id_source: str, etag_source: str, *operations: str) -> dict[str, Any]:
+    """OpenAPI links: the lead an answer names (and, to a change, its ETag) for the calls that act on it."""
+    links: dict[str, Any] = {}
+    for operation in operations:
+        parameters = {"id": id_source}
+        if operation in _MUTATIONS:
+            parameters["header.If-Match"] = etag_source
+        links[operation] = {"operationId": operation, "parameters": parameters}
+    return links
+
+
+def _lead_answer(description: str, links: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "description": description,
+        "headers": _ETAG_HEADER,
+        "content": _json(_answer(LeadResource)),
+        "links": links,
+    }
+
+
+def _mutation(operation_id: str, summary: str, body: type[BaseModel], *next_ops: str) -> dict[str, Any]:
+    links = _links("$response.body#/id", "$response.header.ETag", *next_ops, *_AFTER_CHANGE)
+    return {
+        "operationId": operation_id,
         "summary": summary,
-        "parameters": [
-            _lead_id_parameter(),
-            {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"}},
-        ],
-        "requestBody": {"required": True, "content": _json(body)},
+        "parameters": [_lead_id_parameter(), _if_match_parameter()],
+        "requestBody": {"required": True, "content": _json(_request(body))},
         "responses": {
-            "200": {
-                "description": "The updated lead",
-                "headers": {"ETag": {"schema": {"type": "string"}}},
-                "content": _json(LeadResource),
-            },
-            **_errors(400, 401, 403, 404, 409, 412, 413, 415, *method_errors),
+            "200": _lead_answer("The updated lead", links),
+            **_errors(*_SIGNED_IN_ERRORS, *_BODY_ERRORS, 404, 409, 412),
         },
         "security": [{"easyAuth": []}],
     }
 
 
 def _list_parameters() -> list[dict[str, Any]]:
+    """The list's tab and filters, as `parse_lead_query` reads them."""
     parameters: list[dict[str, Any]] = [
         {
             "name": "tab",
             "in": "query",
-            "schema": {"type": "string", "enum": ["marketplace", "qualified", "favorites"]},
+            "description": "Case-insensitive",
+            "schema": {
+                "type": "string",
+                "enum": [tab.value for tab in Tab],
+                "default": Tab.MARKETPLACE.value,
+            },
         },
     ]
     for name, (enum, _column, _attribute) in ENUM_FILTERS.items():
@@ -146,191 +258,314 @@ def _list_parameters() -> list[dict[str, Any]]:
             {
                 "name": name,
                 "in": "query",
-                "description": "Comma-separated; any of: " + ", ".join(member.value for member in enum),
-                "schema": {"type": "string"},
+                "description": "Any of these values, comma-separated, case-insensitive",
+                "style": "form",
+                "explode": False,
+                "schema": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "enum": [member.value for member in enum]},
+                },
             }
         )
     parameters += [
         {
             "name": "country",
             "in": "query",
-            "description": "Comma-separated ISO 3166-1 alpha-2 codes",
-            "schema": {"type": "string"},
+            "description": "ISO 3166-1 alpha-2 codes, comma-separated, case-insensitive",
+            "style": "form",
+            "explode": False,
+            "schema": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "string", "pattern": "^[A-Za-z]{2}$", "enum": sorted(alpha2_codes())},
+            },
         },
         {
             "name": "customerName",
             "in": "query",
-            "description": "Case-insensitive substring of the company",
-            "schema": {"type": "string"},
-        },
-        {
-            "name": "createdFrom",
-            "in": "query",
-            "description": "Inclusive; date or date-time",
-            "schema": {"type": "string"},
-        },
-        {
-            "name": "createdTo",
-            "in": "query",
-            "description": "Exclusive; date or date-time",
-            "schema": {"type": "string"},
+            "description": "Case-insensitive substring of `customer.company`",
+            "schema": {"type": "string", "maxLength": MAX_CUSTOMER_NAME},
         },
     ]
+    for name, meaning in (("createdFrom", "Inclusive"), ("createdTo", "Exclusive")):
+        parameters.append(
+            {
+                "name": name,
+                "in": "query",
+                "description": f"{meaning}; a date (00:00 UTC) or a date-time with an offset",
+                "schema": {
+                    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+                },
+            }
+        )
     return parameters
+
+
+def _paging_parameters() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "top",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": 50},
+        },
+        {
+            "name": "continuationToken",
+            "in": "query",
+            "description": "The previous page's `continuationToken`, as issued; any other value answers 400",
+            "schema": {"type": "string", "format": CONTINUATION_TOKEN_FORMAT, "maxLength": MAX_TOKEN_LENGTH},
+        },
+    ]
+
+
+def _read(
+    operation_id: str, summary: str, answer: dict[str, Any], *errors: int, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        **extra,
+        "responses": {"200": answer, **_errors(*_SIGNED_IN_ERRORS, *errors)},
+        "security": [{"easyAuth": []}],
+    }
+
+
+@cache
+def _components() -> tuple[dict[tuple[type[BaseModel], str], dict[str, str]], dict[str, Any]]:
+    """Each model's reference (requests as validated, answers as serialized) and every schema."""
+    models: list[tuple[type[BaseModel], Any]] = [
+        *((model, "validation") for model in _REQUEST_MODELS),
+        *((model, "serialization") for model in _ANSWER_MODELS),
+        (ErrorEnvelope, "validation"),
+    ]
+    refs, schemas = models_json_schema(
+        models, by_alias=True, ref_template=_REF, schema_generator=_AnswerSchema
+    )
+    definitions = schemas["$defs"]
+    resource = definitions["LeadResource"]
+    for internal in INTERNAL_FIELDS:
+        resource["properties"].pop(to_camel(internal), None)
+        resource["required"].remove(to_camel(internal))
+    return dict(refs), definitions
+
+
+def _request(model: type[BaseModel]) -> dict[str, str]:
+    return _components()[0][(model, "validation")]
+
+
+def _answer(model: type[BaseModel]) -> dict[str, str]:
+    return _components()[0][(model, "serialization")]
 
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    _, schemas = models_json_schema(_MODELS, by_alias=True, ref_template=_REF)
-    definitions = schemas.get("$defs", {})
-    for internal in INTERNAL_FIELDS:
-        definitions["LeadResource"]["properties"].pop(to_camel(internal), None)
-    secured = [{"easyAuth": []}]
     lead_path = [_lead_id_parameter()]
+    from_list = _links(
+        "$response.body#/value/0/id", "$response.body#/value/0/eTag", "get_lead", "lead_history", *_MUTATIONS
+    )
+    from_lead = _links("$response.body#/id", "$response.header.ETag", "lead_history", *_MUTATIONS)
     paths: dict[str, Any] = {
         "/api/leads": {
-            "get": {
-                "summary": "List leads, newest first",
-                "parameters": [
-                    *_list_parameters(),
-                    {
-                        "name": "top",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": 50},
-                    },
-                    {"name": "continuationToken", "in": "query", "schema": {"type": "string"}},
-                ],
-                "responses": {
-                    "200": {"description": "A page of leads", "content": _json(LeadList)},
-                    **_errors(400, 401, 403),
-                },
-                "security": secured,
-            }
+            "get": _read(
+                "list_leads",
+                "List leads, newest first",
+                {"description": "A page of leads", "content": _json(_answer(LeadList)), "links": from_list},
+                400,
+                parameters=[*_list_parameters(), *_paging_parameters()],
+            )
         },
         "/api/leads/export": {
-            "get": {
-                "summary": "The filtered list as CSV",
-                "parameters": _list_parameters(),
-                "responses": {
-                    "200": {
-                        "description": "CSV, UTF-8 with BOM",
-                        "content": {"text/csv": {"schema": {"type": "string"}}},
+            "get": _read(
+                "export_leads",
+                "The filtered list as CSV (every page)",
+                {
+                    "description": "CSV, UTF-8 with BOM, CRLF rows",
+                    "headers": {
+                        "Content-Disposition": {
+                            "required": True,
+                            "schema": {
+                                "type": "string",
+                                "pattern": r'^attachment; filename="leads-\d{8}\.csv"$',
+                            },
+                        }
                     },
-                    **_errors(400, 401, 403),
+                    "content": {"text/csv": {"schema": {"type": "string"}}},
                 },
-                "security": secured,
-            }
+                400,
+                parameters=_list_parameters(),
+            )
         },
         "/api/leads/count": {
-            "get": {
-                "summary": "How many leads the list shows for the same tab and filters, over all pages",
-                "parameters": _list_parameters(),
-                "responses": {
-                    "200": {
-                        "description": "The count",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {"count": {"type": "integer", "minimum": 0}},
-                                    "required": ["count"],
-                                }
-                            }
-                        },
-                    },
-                    **_errors(400, 401, 403),
-                },
-                "security": secured,
-            }
+            "get": _read(
+                "count_leads",
+                "How many leads the list shows for the same tab and filters, over all pages",
+                {"description": "The count", "content": _json(_answer(LeadCount))},
+                400,
+                parameters=_list_parameters(),
+            )
         },
         "/api/leads/{id}": {
-            "get": {
-                "summary": "One lead",
-                "parameters": lead_path,
-                "responses": {
-                    "200": {
-                        "description": "The lead",
-                        "headers": {"ETag": {"schema": {"type": "string"}}},
-                        "content": _json(LeadResource),
-                    },
-                    **_errors(401, 403, 404),
-                },
-                "security": secured,
-            }
+            "get": _read(
+                "get_lead", "One lead", _lead_answer("The lead", from_lead), 404, parameters=lead_path
+            )
         },
         "/api/leads/{id}/favorite": {
             method: {
+                "operationId": operation_id,
                 "summary": f"{verb} the lead as the caller's favorite",
                 "parameters": lead_path,
-                "responses": {"204": {"description": "Done"}, **_errors(401, 403, 404)},
-                "security": secured,
-            }
-            for method, verb in (("put", "Mark"), ("delete", "Unmark"))
-        },
-        "/api/leads/{id}/accept": {"post": _mutation("Accept a received lead", AcceptBody)},
-        "/api/leads/{id}/decline": {"post": _mutation("Decline a received lead", DeclineBody)},
-        "/api/leads/{id}/deal": {"patch": _mutation("Edit the deal of an accepted lead", DealUpdateBody)},
-        "/api/leads/{id}/team": {"post": _mutation("Add a team member to an accepted lead", TeamMemberBody)},
-        "/api/leads/{id}/close": {"post": _mutation("Close an accepted lead as Won or Lost", CloseBody)},
-        "/api/leads/{id}/history": {
-            "get": {
-                "summary": "The lead's audit trail, oldest first",
-                "parameters": lead_path,
                 "responses": {
-                    "200": {"description": "History", "content": _json(HistoryList)},
-                    **_errors(401, 403, 404),
+                    # No link after DELETE: the lead itself stays, only the mark goes.
+                    "204": {"description": "Done", "links": links},
+                    **_errors(*_SIGNED_IN_ERRORS, 404),
                 },
-                "security": secured,
+                "security": [{"easyAuth": []}],
             }
+            for method, verb, operation_id, links in (
+                (
+                    "put",
+                    "Mark",
+                    "favorite_lead",
+                    {"get_lead": {"operationId": "get_lead", "parameters": {"id": "$request.path.id"}}},
+                ),
+                ("delete", "Unmark", "unfavorite_lead", {}),
+            )
+        },
+        "/api/leads/{id}/accept": {
+            "post": _mutation(
+                "accept_lead",
+                "Accept a received lead",
+                AcceptBody,
+                "update_deal",
+                "add_team_member",
+                "close_lead",
+            )
+        },
+        "/api/leads/{id}/decline": {
+            "post": _mutation("decline_lead", "Decline a received lead", DeclineBody)
+        },
+        "/api/leads/{id}/deal": {
+            "patch": _mutation(
+                "update_deal",
+                "Edit the deal of an accepted lead",
+                DealUpdateBody,
+                "add_team_member",
+                "close_lead",
+            )
+        },
+        "/api/leads/{id}/team": {
+            "post": _mutation(
+                "add_team_member",
+                "Add a team member to an accepted lead",
+                TeamMemberBody,
+                "update_deal",
+                "close_lead",
+            )
+        },
+        "/api/leads/{id}/close": {
+            "post": _mutation("close_lead", "Close an accepted lead as Won or Lost", CloseBody)
+        },
+        "/api/leads/{id}/history": {
+            "get": _read(
+                "lead_history",
+                "The lead's audit trail, oldest first",
+                {"description": "History", "content": _json(_answer(HistoryList))},
+                404,
+                parameters=lead_path,
+            )
         },
         "/api/actions": {
-            "get": {
-                "summary": "The action center",
-                "responses": {
-                    "200": {"description": "Recommended actions", "content": _json(ActionList)},
-                    **_errors(401, 403),
-                },
-                "security": secured,
-            }
+            "get": _read(
+                "recommended_actions",
+                "The action center",
+                {"description": "Recommended actions", "content": _json(_answer(ActionList))},
+            )
         },
         "/api/settings/notifications": {
-            "get": {
-                "summary": "Who receives lead emails",
-                "responses": {
-                    "200": {"description": "Settings", "content": _json(NotificationSettingsBody)},
-                    **_errors(401, 403),
-                },
-                "security": secured,
-            },
-            "put": {
-                "summary": "Replace the recipients (ReferralsAdmin only)",
-                "requestBody": {"required": True, "content": _json(NotificationSettingsBody)},
-                "responses": {
-                    "200": {"description": "Stored settings", "content": _json(NotificationSettingsBody)},
-                    **_errors(400, 401, 403, 413, 415),
-                },
-                "security": secured,
-            },
+            "get": _read(
+                "get_notification_settings",
+                "Who receives lead emails",
+                {"description": "Settings", "content": _json(_answer(NotificationSettingsBody))},
+            ),
+            "put": _read(
+                "replace_notification_settings",
+                "Replace the recipients (ReferralsAdmin only). Addresses must be unique, ignoring case.",
+                {"description": "Stored settings", "content": _json(_answer(NotificationSettingsBody))},
+                *_BODY_ERRORS,
+                requestBody={"required": True, "content": _json(_request(NotificationSettingsBody))},
+            ),
         },
         "/api/marketplace/leads": {
             "post": {
-                "summary": "Marketplace lead intake (function key)",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": {"type": "object"}}},
+                "operationId": "post_marketplace_lead",
+                "summary": "Marketplace lead intake (function key). Any JSON object is queued; one that can "
+                "never become a lead goes to `marketplace-leads-poison`.",
+                "requestBody": {"required": True, "content": _json({"type": "object"})},
+                "responses": {
+                    "202": {
+                        "description": "Queued for intake",
+                        "content": _json(
+                            {
+                                "type": "object",
+                                "properties": {"status": {"const": "accepted"}},
+                                "required": ["status"],
+                            }
+                        ),
+                    },
+                    "401": {"description": "No or wrong function key (answered by the Functions host)"},
+                    **_errors(*_BODY_ERRORS),
                 },
-                "responses": {"202": {"description": "Queued for intake"}, **_errors(400, 413, 415)},
-                "security": [{"functionKey": []}],
+                "security": [{"functionKeyQuery": []}, {"functionKeyHeader": []}],
             }
         },
         "/api/health": {
             "get": {
+                "operationId": "health",
                 "summary": "Storage reachability",
-                "responses": {"200": {"description": "ok"}, "503": {"description": "storage unavailable"}},
+                "responses": {
+                    "200": {"description": "Storage answers", "content": _json(_answer(Health))},
+                    "503": {"description": "Storage is not answering", "content": _json(_answer(Health))},
+                },
+                "security": [],
             }
         },
         "/api/openapi.json": {
-            "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI"}}}
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "responses": {"200": {"description": "OpenAPI 3.1", "content": _json({"type": "object"})}},
+                "security": [],
+            }
+        },
+        "/api/portal/{path}": {
+            "get": {
+                "operationId": "portal",
+                "summary": "The partner portal's static files (in Azure behind App Service Authentication, "
+                "which sends a signed-out browser to sign-in first)",
+                "parameters": [
+                    {
+                        "name": "path",
+                        "in": "path",
+                        "required": True,
+                        "description": "A file under the portal's folder; empty for index.html",
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The file",
+                        "content": {
+                            media_type: {"schema": {"type": "string"}} for media_type in PORTAL_MEDIA_TYPES
+                        },
+                    },
+                    "308": {"description": "`/api/portal` redirects to `/api/portal/`"},
+                    "404": {
+                        "description": "No such file",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                },
+                "security": [],
+            }
         },
     }
     return {
@@ -338,15 +573,27 @@ def openapi_document() -> dict[str, Any]:
         "info": {"title": "Referral leads service", "version": "1.0.0"},
         "paths": paths,
         "components": {
-            "schemas": definitions,
+            "schemas": _components()[1],
             "securitySchemes": {
                 "easyAuth": {
                     "type": "apiKey",
                     "in": "header",
                     "name": "X-MS-CLIENT-PRINCIPAL",
-                    "description": "Set by App Service Authentication (Microsoft Entra ID).",
+                    "description": "Set by App Service Authentication (Microsoft Entra ID): base64 JSON "
+                    "with the caller's claims. Trusted only where sign-in is on.",
                 },
-                "functionKey": {"type": "apiKey", "in": "query", "name": "code"},
+                "functionKeyQuery": {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "code",
+                    "description": "The function key (auth level FUNCTION); the local host checks none.",
+                },
+                "functionKeyHeader": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "x-functions-key",
+                    "description": "The function key, as a header.",
+                },
             },
         },
     }

@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictStr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -32,7 +33,14 @@ _ISO_4217 = frozenset(
     SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD
     XOF XPF YER ZAR ZMW ZWL""".split()
 )
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{1,63}$")
+# What str.isspace() calls whitespace, spelled out: a JSON Schema pattern's `\s` (ECMA 262) means
+# another set, so the OpenAPI document states these rules with this class instead.
+WHITESPACE_CLASS = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK_PATTERN = rf"[^{WHITESPACE_CLASS}]"
+_EMAIL = re.compile(
+    rf"^[^@{WHITESPACE_CLASS}]{{1,64}}@[^@{WHITESPACE_CLASS}]{{1,253}}\.[^@{WHITESPACE_CLASS}.]{{1,63}}$"
+)
+MAX_MONEY = Decimal("1e15")
 
 
 def _currency(value: str) -> str:
@@ -68,12 +76,19 @@ def _not_null(value: Any) -> Any:
     return value
 
 
+def _schema_without_null(schema: dict[str, Any]) -> None:
+    """The JSON schema of an optional field that may be left out but never sent as null."""
+    (sent,) = [branch for branch in schema.pop("anyOf") if branch != {"type": "null"}]
+    schema.pop("default", None)
+    schema.update(sent)
+
+
 def _money(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("must be a finite number")
     if value < 0:
         raise ValueError("must be greater than or equal to 0")
-    if value > Decimal("1e15"):
+    if value > MAX_MONEY:
         raise ValueError("must be at most 10^15")
     return value
 
@@ -85,11 +100,29 @@ def _date_only(value: Any) -> Any:
     return value
 
 
-Currency = Annotated[StrictStr, AfterValidator(_currency)]
-Money = Annotated[Decimal, Field(allow_inf_nan=True), BeforeValidator(_number), AfterValidator(_money)]
-Notes = Annotated[StrictStr, Field(min_length=1, max_length=4000), AfterValidator(_not_blank)]
-Name = Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
-EmailAddress = Annotated[StrictStr, Field(max_length=254), AfterValidator(_email)]
+Currency = Annotated[
+    StrictStr, AfterValidator(_currency), Field(json_schema_extra={"enum": sorted(_ISO_4217)})
+]
+Money = Annotated[
+    Decimal,
+    Field(allow_inf_nan=True),
+    BeforeValidator(_number),
+    AfterValidator(_money),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": float(MAX_MONEY)}),
+]
+Notes = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=4000, json_schema_extra={"pattern": NOT_BLANK_PATTERN}),
+    AfterValidator(_not_blank),
+]
+Name = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK_PATTERN}),
+    AfterValidator(_not_blank),
+]
+EmailAddress = Annotated[
+    StrictStr, Field(max_length=254, json_schema_extra={"pattern": _EMAIL.pattern}), AfterValidator(_email)
+]
 CalendarDate = Annotated[date, Field(json_schema_extra={"format": "date"})]
 
 
@@ -119,6 +152,16 @@ class AcceptBody(Command):
 
 
 class DeclineBody(Command):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"reason": {"const": DeclineReason.OTHER.value}}},
+            "then": {
+                "properties": {"notes": {"type": "string", "pattern": NOT_BLANK_PATTERN}},
+                "required": ["notes"],
+            },
+        }
+    )
+
     reason: DeclineReason
     notes: StrictStr | None = Field(None, max_length=4000)
 
@@ -130,11 +173,14 @@ class DeclineBody(Command):
 
 
 class DealUpdateBody(Command):
-    deal_name: Name | None = None
-    estimated_value: Money | None = None
-    currency: Currency | None = None
-    estimated_close_date: CalendarDate | None = None
-    notes: Notes | None = None
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    # None stands for "not sent": null itself is refused, so the schema does not offer it.
+    deal_name: Name | None = Field(None, json_schema_extra=_schema_without_null)
+    estimated_value: Money | None = Field(None, json_schema_extra=_schema_without_null)
+    currency: Currency | None = Field(None, json_schema_extra=_schema_without_null)
+    estimated_close_date: CalendarDate | None = Field(None, json_schema_extra=_schema_without_null)
+    notes: Notes | None = Field(None, json_schema_extra=_schema_without_null)
     # These two may be cleared with null.
     campaign_id: StrictStr | None = Field(None, max_length=200)
     crm_id: StrictStr | None = Field(None, max_length=200)
@@ -152,6 +198,13 @@ class DealUpdateBody(Command):
 
 
 class CloseBody(Command):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"outcome": {"const": Outcome.WON.value}}},
+            "then": {"properties": {"reason": {"type": "null"}}},
+        }
+    )
+
     outcome: Outcome
     reason: DeclineReason | None = None
     notes: StrictStr | None = Field(None, max_length=4000)

@@ -84,9 +84,9 @@ def to_alpha2(raw: str | None) -> str | None:
 
 
 @cache
-def _alpha2_codes() -> frozenset[str]:
+def alpha2_codes() -> frozenset[str]:
     return frozenset(c.alpha_2 for c in pycountry.countries)
 
 
 def is_alpha2(code: str) -> bool:
-    return len(code) == 2 and code.upper() in _alpha2_codes()
+    return len(code) == 2 and code.upper() in alpha2_codes()

@@ -36,6 +36,8 @@ from shared.domain.lead_ids import is_lead_id
 
 DEFAULT_TOP = 50
 MAX_TOP = 500
+MAX_CUSTOMER_NAME = 200
+MAX_TOKEN_LENGTH = 200
 
 TAB_QUALIFICATIONS = {
     Tab.MARKETPLACE: frozenset({Qualification.DIRECT}),
@@ -160,8 +162,8 @@ def parse_lead_query(params: Mapping[str, str]) -> tuple[LeadQuery, list[FieldEr
         else:
             columns["Country"] = frozenset(code.upper() for code in countries)
     customer_name = params.get("customerName")
-    if customer_name is not None and len(customer_name) > 200:
-        errors.append(FieldError("customerName", "must be at most 200 characters"))
+    if customer_name is not None and len(customer_name) > MAX_CUSTOMER_NAME:
+        errors.append(FieldError("customerName", f"must be at most {MAX_CUSTOMER_NAME} characters"))
         customer_name = None
     moments: dict[str, datetime | None] = {"createdFrom": None, "createdTo": None}
     for name in moments:
@@ -200,7 +202,7 @@ def decode_continuation(token: str | None) -> tuple[str | None, list[FieldError]
     if token is None:
         return None, []
     bad = [FieldError("continuationToken", "is not a continuation token issued by this service")]
-    if len(token) > 200:
+    if len(token) > MAX_TOKEN_LENGTH:
         return None, bad
     try:
         body = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))

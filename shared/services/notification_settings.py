@@ -8,13 +8,19 @@ from typing import Annotated, Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, WithJsonSchema, field_validator
 
 from shared.adapters.storage_clients import NOTIFICATIONS_TABLE
 from shared.services.container import Services
 
 MAX_RECIPIENTS = 50
 _SETTINGS_ROW = "settings"
+# For the OpenAPI document: plain lower-case ASCII addresses, which email-validator always accepts.
+# It accepts more (capitals, international addresses, most punctuation), which no pattern can state
+# exactly; lower case lets `uniqueItems` stand for "no address twice, ignoring case".
+RECIPIENT_EMAIL_PATTERN = (
+    r"^[a-z0-9_+-]{1,32}(?:\.[a-z0-9_+-]{1,16})?@(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\.){1,3}[a-z]{2}$"
+)
 
 
 def _deliverable_syntax(value: str) -> str:
@@ -26,13 +32,18 @@ def _deliverable_syntax(value: str) -> str:
 
 class Recipient(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
-    email: Annotated[StrictStr, Field(max_length=254), AfterValidator(_deliverable_syntax)]
+    email: Annotated[
+        StrictStr,
+        Field(max_length=254),
+        AfterValidator(_deliverable_syntax),
+        WithJsonSchema({"type": "string", "pattern": RECIPIENT_EMAIL_PATTERN}, mode="validation"),
+    ]
     name: StrictStr | None = Field(None, max_length=200)
 
 
 class NotificationSettingsBody(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
-    recipients: list[Recipient] = Field(max_length=MAX_RECIPIENTS)
+    recipients: list[Recipient] = Field(max_length=MAX_RECIPIENTS, json_schema_extra={"uniqueItems": True})
 
     @field_validator("recipients")
     @classmethod
