@@ -30,10 +30,12 @@ CONNECTION_POOL_SIZE = 32
 # SDKs' defaults: the queue client's retries wait 15 s and more between attempts (over a minute
 # in all), and a transport without timeouts waits 300 s for a silent connection.
 # Refused or reset: 3 attempts, about 1 s in all. Silent: at most 3 x (connect or read timeout) + 1 s.
+# The read timeout is the longest wait between two reads of an answer: storage answers, or throttles
+# with a 503, well within it; the emulator on a loaded machine sometimes stalls past 5 s.
 STORAGE_RETRIES = 2
 STORAGE_RETRY_BACKOFF_SECONDS = 0.5
 STORAGE_CONNECT_TIMEOUT_SECONDS = 2
-STORAGE_READ_TIMEOUT_SECONDS = 5
+STORAGE_READ_TIMEOUT_SECONDS = 10
 
 LEADS_TABLE = "Leads"
 DUE_TABLE = "Due"

@@ -17,7 +17,7 @@ import pytest
 from devhost.azurite import Azurite, connection_string
 from devhost.process import HostProcess
 from devhost.queues import RECEIVE_VISIBILITY_SETTING
-from shared.config import DEFAULT_SCHEDULES, load_settings
+from shared.config import load_settings
 from shared.services.container import Services
 from tests.conftest import REPO_ROOT, Clock
 from tests.faults.proxy import FaultProxy, Mode
@@ -41,15 +41,14 @@ def fault_outbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def fault_env(fault_azurite: Azurite, fault_outbox: Path) -> dict[str, str]:
+def fault_env(app_env: dict[str, str], fault_azurite: Azurite, fault_outbox: Path) -> dict[str, str]:
+    """The tests' settings, on this Azurite and outbox."""
     return {
+        **app_env,
         "AzureWebJobsStorage": fault_azurite.connection_string,
         "OUTBOX_DIR": str(fault_outbox),
-        "EMAIL_DELIVERABILITY_CHECK": "off",
-        "PORTAL_BASE_URL": "http://127.0.0.1:7071",
         # Every lead gets its own email: the daily digest is not what these tests are about.
         "INDIVIDUAL_EMAILS_PER_DAY": "100000",
-        **DEFAULT_SCHEDULES,
     }
 
 

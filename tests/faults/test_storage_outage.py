@@ -45,8 +45,8 @@ STALE_LEADS = 10
 RECIPIENTS = ("sales@partner.example", "desk@partner.example")
 # A caller must hear back within seconds, not after the SDK's default minute of retries.
 ANSWER_WITHIN_SECONDS = 10
-# A silent link costs each attempt its read timeout: 3 x 5 s and the back-off, with some slack.
-SILENT_ANSWER_WITHIN_SECONDS = 25
+# A silent link costs each attempt its read timeout: 3 x 10 s and the back-off, with some slack.
+SILENT_ANSWER_WITHIN_SECONDS = 40
 
 
 def set_recipients(api: httpx.Client, partner_id: str) -> None:
