@@ -198,7 +198,7 @@ def test_latency_resets_and_a_silent_link_slow_the_pipeline_but_lose_nothing(
             health, took = timed(lambda: api.get("/api/health"))
             assert health.status_code == 503 and took < 5, (health.status_code, took)
             refused = marketplace_lead(partner, company="Refused while silent")
-            answer, took = timed(lambda: api.post("/api/marketplace/leads", json=refused))
+            answer, took = timed(lambda: api.post("/api/marketplace/leads", json=refused, timeout=60))
             assert answer.status_code == 503 and took < SILENT_ANSWER_WITHIN_SECONDS, (
                 answer.status_code,
                 took,
