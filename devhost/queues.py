@@ -33,8 +33,10 @@ from devhost.functions import FunctionSpec, Invoker
 logger = logging.getLogger("devhost.queues")
 
 MIN_POLLING_INTERVAL = timedelta(milliseconds=100)
-# A received message stays invisible to other pollers this long while its function runs.
+# A received message stays invisible to other pollers this long while its function runs; a message
+# whose host died (or lost storage) mid-run comes back after it. Tests of crashes shorten it.
 RECEIVE_VISIBILITY_SECONDS = 60
+RECEIVE_VISIBILITY_SETTING = "DEVHOST_RECEIVE_VISIBILITY_SECONDS"
 # The storage service returns at most 32 messages per receive.
 MAX_MESSAGES_PER_RECEIVE = 32
 POLLER_STOP_SECONDS = 2.0
@@ -172,7 +174,9 @@ class QueueListener:
     def _receive(self, count: int) -> list[StorageQueueMessage]:
         assert self._queue is not None
         pages = self._queue.receive_messages(
-            messages_per_page=count, max_messages=count, visibility_timeout=RECEIVE_VISIBILITY_SECONDS
+            messages_per_page=count,
+            max_messages=count,
+            visibility_timeout=int(os.environ.get(RECEIVE_VISIBILITY_SETTING, RECEIVE_VISIBILITY_SECONDS)),
         )
         return list(pages)
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import threading
 from functools import cache
+from typing import Any
 
 import requests
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ResourceExistsError
 from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import TableClient, TableServiceClient
-from azure.storage.queue import QueueClient, TextBase64DecodePolicy
+from azure.storage.queue import LinearRetry, QueueClient, TextBase64DecodePolicy
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -24,6 +25,18 @@ from shared.adapters.azure_limits import LimitedTextBase64EncodePolicy, enforce_
 from shared.config import StorageSettings
 
 CONNECTION_POOL_SIZE = 32
+
+# One bounded policy for every storage call, so an outage fails a call within seconds (an HTTP
+# caller gets its 503, a queue message goes back to be retried by the host) instead of the
+# SDKs' defaults: the queue client's retries wait 15 s and more between attempts (over a minute
+# in all), and a transport without timeouts waits 300 s for a silent connection.
+# Refused or reset: 3 attempts, about 1 s in all. Silent: at most 3 x (connect or read timeout) + 1 s.
+# The read timeout is the longest wait between two reads of an answer: storage answers, or throttles
+# with a 503, well within it; the emulator on a loaded machine sometimes stalls past 5 s.
+STORAGE_RETRIES = 2
+STORAGE_RETRY_BACKOFF_SECONDS = 0.5
+STORAGE_CONNECT_TIMEOUT_SECONDS = 2
+STORAGE_READ_TIMEOUT_SECONDS = 10
 
 LEADS_TABLE = "Leads"
 DUE_TABLE = "Due"
@@ -86,16 +99,46 @@ class StorageClients:
             # Refuse what Azure refuses (Azurite takes it): see azure_limits.
             enforce_azure_limits(session)
             self._session = session
-        return RequestsTransport(session=self._session, session_owner=False)
+        return RequestsTransport(
+            session=self._session,
+            session_owner=False,
+            connection_timeout=STORAGE_CONNECT_TIMEOUT_SECONDS,
+            read_timeout=STORAGE_READ_TIMEOUT_SECONDS,
+        )
+
+    @staticmethod
+    def _table_retry() -> dict[str, Any]:
+        # azure-core's exponential back-off: no wait before the first retry, then factor x 2^n.
+        return {
+            "retry_total": STORAGE_RETRIES,
+            "retry_backoff_factor": STORAGE_RETRY_BACKOFF_SECONDS,
+            "retry_backoff_max": 2 * STORAGE_RETRY_BACKOFF_SECONDS,
+        }
+
+    @staticmethod
+    def _queue_retry() -> dict[str, Any]:
+        # The queue SDK builds its own transport from these timeouts.
+        return {
+            "retry_policy": LinearRetry(
+                backoff=STORAGE_RETRY_BACKOFF_SECONDS,  # type: ignore[arg-type]  # seconds; a float works
+                retry_total=STORAGE_RETRIES,
+                random_jitter_range=STORAGE_RETRY_BACKOFF_SECONDS / 2,  # type: ignore[arg-type]
+            ),
+            "connection_timeout": STORAGE_CONNECT_TIMEOUT_SECONDS,
+            "read_timeout": STORAGE_READ_TIMEOUT_SECONDS,
+        }
 
     def table_service(self) -> TableServiceClient:
         if self._storage.connection_string:
             return TableServiceClient.from_connection_string(
-                self._storage.connection_string, transport=self._transport()
+                self._storage.connection_string, transport=self._transport(), **self._table_retry()
             )
         assert self._storage.table_service_uri is not None
         return TableServiceClient(
-            endpoint=self._storage.table_service_uri, credential=self._identity(), transport=self._transport()
+            endpoint=self._storage.table_service_uri,
+            credential=self._identity(),
+            transport=self._transport(),
+            **self._table_retry(),
         )
 
     def _new_queue_client(self, name: str) -> QueueClient:
@@ -104,6 +147,7 @@ class StorageClients:
         policies = {
             "message_encode_policy": LimitedTextBase64EncodePolicy(),
             "message_decode_policy": TextBase64DecodePolicy(),
+            **self._queue_retry(),
         }
         if self._storage.connection_string:
             return QueueClient.from_connection_string(self._storage.connection_string, name, **policies)
