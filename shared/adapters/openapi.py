@@ -17,7 +17,14 @@ from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from pydantic_core import core_schema
 
 from shared.domain.action_center import ActionKind
-from shared.domain.commands import AcceptBody, CloseBody, DealUpdateBody, DeclineBody, TeamMemberBody
+from shared.domain.commands import (
+    NOT_BLANK_PATTERN,
+    AcceptBody,
+    CloseBody,
+    DealUpdateBody,
+    DeclineBody,
+    TeamMemberBody,
+)
 from shared.domain.countries import alpha2_codes
 from shared.domain.enums import HistoryAction, SpamFlag, Status, Tab, Urgency
 from shared.domain.lead import INTERNAL_FIELDS, Lead, WireModel
@@ -149,6 +156,23 @@ _ERROR_TEXT = {
     415: "The body is not sent as application/json",
     500: "An unexpected error (a bug: no request should cause it)",
     503: "Storage is not answering; retry",
+}
+
+
+# The marketplace's lead format (contract §3a) as far as a schema can say it: the customer and its
+# company are required. Routing (PartnerId or the publisher in LeadSource) and the call to action
+# (CallToAction, ActionCode or the action in LeadSource) are chosen among several fields, which the
+# summary states and a 400 names.
+_MARKETPLACE_LEAD: dict[str, Any] = {
+    "type": "object",
+    "required": ["UserDetails"],
+    "properties": {
+        "UserDetails": {
+            "type": "object",
+            "required": ["Company"],
+            "properties": {"Company": {"type": "string", "minLength": 1, "pattern": NOT_BLANK_PATTERN}},
+        },
+    },
 }
 
 
@@ -498,9 +522,11 @@ def openapi_document() -> dict[str, Any]:
         "/api/marketplace/leads": {
             "post": {
                 "operationId": "post_marketplace_lead",
-                "summary": "Marketplace lead intake (function key). Any JSON object is queued; one that can "
-                "never become a lead goes to `marketplace-leads-poison`.",
-                "requestBody": {"required": True, "content": _json({"type": "object"})},
+                "summary": "Marketplace lead intake (function key). A lead intake can take is queued (202); "
+                "one it could only poison (no customer or company, unroutable, an unknown action, a creation "
+                "time outside 2000-01-01 to a day from now, not strict JSON) is refused with 400 naming the "
+                "field; a body whose queue message would exceed 64 KiB is refused with 413.",
+                "requestBody": {"required": True, "content": _json(_MARKETPLACE_LEAD)},
                 "responses": {
                     "202": {
                         "description": "Queued for intake",
