@@ -159,7 +159,8 @@ def wait_until_validated(client: httpx.Client, partner_id: str, expected: dict[s
                 return False
         return True
 
-    wait_for(ready, timeout=30)
+    # Generous: on a loaded CI machine 60 leads take a while through validation.
+    wait_for(ready, timeout=90)
 
 
 def open_portal(context: BrowserContext, url: str) -> Page:
