@@ -14,7 +14,7 @@ from shared.domain.commands import AcceptBody, CloseBody, DealUpdateBody, Declin
 from shared.domain.enums import HistoryAction, Status, Urgency
 from shared.domain.lead import INTERNAL_FIELDS, Lead, WireModel
 from shared.domain.lead_query import ENUM_FILTERS, MAX_TOP
-from shared.services.notification_settings import NotificationSettingsBody
+from shared.domain.recipients import NotificationSettingsBody
 
 _REF = "#/components/schemas/{model}"
 

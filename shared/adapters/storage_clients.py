@@ -31,23 +31,6 @@ NOTIFICATIONS_TABLE = "Notifications"
 PARTNERS_TABLE = "Partners"
 TABLES = (LEADS_TABLE, DUE_TABLE, NOTIFICATIONS_TABLE, PARTNERS_TABLE)
 
-MARKETPLACE_LEADS_QUEUE = "marketplace-leads"
-REFERRALS_QUEUE = "referrals"
-CONTACT_VALIDATION_QUEUE = "contact-validation"
-LEAD_NOTIFICATIONS_QUEUE = "lead-notifications"
-LEAD_EVENTS_QUEUE = "lead-events"
-QUEUES = (
-    MARKETPLACE_LEADS_QUEUE,
-    REFERRALS_QUEUE,
-    CONTACT_VALIDATION_QUEUE,
-    LEAD_NOTIFICATIONS_QUEUE,
-    LEAD_EVENTS_QUEUE,
-)
-
-
-def poison_queue_name(queue: str) -> str:
-    return f"{queue}-poison"
-
 
 def managed_identity_credential(client_id: str | None) -> TokenCredential:
     from azure.identity import ManagedIdentityCredential
