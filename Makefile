@@ -38,6 +38,7 @@ run: bootstrap local.settings.json
 lint: bootstrap
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 
 format: bootstrap
 	$(VENV)/bin/ruff format .

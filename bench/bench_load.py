@@ -30,7 +30,8 @@ from bench_listing import seed
 from common import Stack, azurite_stack, percentile, print_table
 
 from shared.adapters.lead_repository import LEAD_PREFIX
-from shared.adapters.storage_clients import LEADS_TABLE, MARKETPLACE_LEADS_QUEUE
+from shared.adapters.storage_clients import LEADS_TABLE
+from shared.domain.queues import MARKETPLACE_LEADS_QUEUE
 from tests.support.leads import marketplace_lead
 from tests.support.principals import principal_header
 

@@ -32,10 +32,10 @@ import httpx
 
 from devhost.azurite import Azurite
 from devhost.process import HostProcess
-from shared.adapters.storage_clients import MARKETPLACE_LEADS_QUEUE
 from shared.config import DEFAULT_SCHEDULES, load_settings
 from shared.domain.enums import HistoryAction
 from shared.domain.intake_mapping import map_marketplace_lead
+from shared.domain.queues import MARKETPLACE_LEADS_QUEUE
 from shared.services.container import Services
 from tests.support.leads import marketplace_lead, unique_partner
 from tests.support.principals import principal_header

@@ -32,10 +32,11 @@ from datetime import UTC, datetime, timedelta
 
 from common import Stack, azurite_stack, print_table
 
-from shared.adapters.storage_clients import CONTACT_VALIDATION_QUEUE, LEADS_TABLE, MARKETPLACE_LEADS_QUEUE
+from shared.adapters.storage_clients import LEADS_TABLE
 from shared.domain import lifecycle
 from shared.domain.intake_mapping import map_marketplace_lead
 from shared.domain.lead_ids import new_lead_id
+from shared.domain.queues import CONTACT_VALIDATION_QUEUE, MARKETPLACE_LEADS_QUEUE
 from shared.services import validation
 from shared.services.container import Services
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import azure.functions as func
 
+from functions.queue_input import run_queue_stage
 from shared.adapters.http import api_endpoint, json_response, read_json_object
-from shared.adapters.storage_clients import MARKETPLACE_LEADS_QUEUE, REFERRALS_QUEUE
+from shared.domain.queues import MARKETPLACE_LEADS_QUEUE, REFERRALS_QUEUE
 from shared.services import intake
 from shared.services.container import services
-from shared.services.queue_stage import run_stage
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
@@ -19,13 +20,13 @@ log = logging.getLogger(__name__)
 @bp.function_name("ingest_marketplace_lead")
 @bp.queue_trigger(arg_name="msg", queue_name=MARKETPLACE_LEADS_QUEUE, connection="AzureWebJobsStorage")
 def ingest_marketplace_lead(msg: func.QueueMessage) -> None:
-    run_stage(MARKETPLACE_LEADS_QUEUE, msg, lambda body: intake.ingest(services(), body, intake.MARKETPLACE))
+    run_queue_stage(MARKETPLACE_LEADS_QUEUE, msg, partial(intake.ingest, mapper=intake.MARKETPLACE))
 
 
 @bp.function_name("ingest_referral")
 @bp.queue_trigger(arg_name="msg", queue_name=REFERRALS_QUEUE, connection="AzureWebJobsStorage")
 def ingest_referral(msg: func.QueueMessage) -> None:
-    run_stage(REFERRALS_QUEUE, msg, lambda body: intake.ingest(services(), body, intake.REFERRAL))
+    run_queue_stage(REFERRALS_QUEUE, msg, partial(intake.ingest, mapper=intake.REFERRAL))
 
 
 @bp.function_name("post_marketplace_lead")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.adapters.storage_clients import LEAD_NOTIFICATIONS_QUEUE
+from functions.queue_input import run_queue_stage
+from shared.domain.queues import LEAD_NOTIFICATIONS_QUEUE
 from shared.services import notifications
 from shared.services.container import services
-from shared.services.queue_stage import run_stage
 
 bp = func.Blueprint()
 
@@ -15,7 +15,7 @@ bp = func.Blueprint()
 @bp.function_name("notify_lead")
 @bp.queue_trigger(arg_name="msg", queue_name=LEAD_NOTIFICATIONS_QUEUE, connection="AzureWebJobsStorage")
 def notify_lead(msg: func.QueueMessage) -> None:
-    run_stage(LEAD_NOTIFICATIONS_QUEUE, msg, lambda body: notifications.notify_lead(services(), body))
+    run_queue_stage(LEAD_NOTIFICATIONS_QUEUE, msg, notifications.notify_lead)
 
 
 @bp.function_name("send_daily_digest")

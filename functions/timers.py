@@ -14,7 +14,7 @@ bp = func.Blueprint()
 @bp.timer_trigger(arg_name="timer", schedule="%EXPIRE_LEADS_SCHEDULE%", run_on_startup=False)
 def expire_leads(timer: func.TimerRequest) -> None:
     sweeps.expire_leads(services())
-    sweeps.remove_expired_outbox_mail(services(), notifications.default_sender(services().settings))
+    sweeps.remove_expired_outbox_mail(services(), services().sender)
 
 
 @bp.function_name("flag_overdue_contact_requests")

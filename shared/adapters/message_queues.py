@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.adapters.lead_repository import LeadRepository, event_message, outbox_row_key
-from shared.adapters.storage_clients import LEAD_EVENTS_QUEUE, StorageClients, poison_queue_name
+from shared.adapters.storage_clients import StorageClients
 from shared.domain.lifecycle import LeadEvent
+from shared.domain.queues import LEAD_EVENTS_QUEUE, poison_queue_name
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +26,9 @@ class MessageQueues:
     def send(self, queue: str, payload: dict[str, Any]) -> None:
         self._clients.queue(queue).send_message(json.dumps(payload, separators=(",", ":")))
 
-    def send_text(self, queue: str, text: str) -> None:
-        self._clients.queue(queue).send_message(text)
+    def send_text(self, queue: str, text: str, *, visible_after: int | None = None) -> None:
+        """`visible_after` seconds: the message stays hidden from readers until then."""
+        self._clients.queue(queue).send_message(text, visibility_timeout=visible_after)
 
     def to_poison(self, queue: str, original_text: str, *, keep_for: timedelta | None = None) -> None:
         """Park a message that can never succeed, unchanged, where operators look.

@@ -30,7 +30,7 @@ from shared.domain.enums import HistoryAction, SpamFlag, Status, Tab, Urgency
 from shared.domain.lead import INTERNAL_FIELDS, Lead, WireModel
 from shared.domain.lead_ids import LEAD_ID_PATTERN
 from shared.domain.lead_query import ENUM_FILTERS, MAX_CUSTOMER_NAME, MAX_TOKEN_LENGTH, MAX_TOP
-from shared.services.notification_settings import NotificationSettingsBody
+from shared.domain.recipients import NotificationSettingsBody
 
 _REF = "#/components/schemas/{model}"
 # A custom string format: the only valid values are tokens the service issued in an earlier page.

@@ -14,13 +14,13 @@ import functools
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from shared.adapters.http import log_with
 from shared.config import APP_SERVICE_AUTH_ENABLED, settings
 from shared.domain.enums import Role
-from shared.domain.errors import forbidden, unauthenticated
+from shared.domain.errors import unauthenticated
 from shared.domain.intake_mapping import is_valid_partner_id
+from shared.domain.principal import Principal
 
 PRINCIPAL_HEADER = "x-ms-client-principal"
 _OID_CLAIMS = ("oid", "http://schemas.microsoft.com/identity/claims/objectidentifier")
@@ -28,23 +28,6 @@ _ROLE_CLAIMS = ("roles", "http://schemas.microsoft.com/ws/2008/06/identity/claim
 _MAX_HEADER = 16_384
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: str
-    partner_id: str
-    roles: frozenset[Role]
-    email: str | None
-    name: str | None
-
-    def require_lead_access(self) -> None:
-        if not self.roles:
-            raise forbidden()
-
-    def require_admin(self) -> None:
-        if Role.REFERRALS_ADMIN not in self.roles:
-            raise forbidden("Only a ReferralsAdmin may change notification settings.")
 
 
 def _claims(header: str) -> list[tuple[str, str]]:

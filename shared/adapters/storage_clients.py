@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import ResourceExistsError
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import TableClient, TableServiceClient
 from azure.storage.queue import LinearRetry, QueueClient, TextBase64DecodePolicy
@@ -23,6 +23,7 @@ from urllib3.util.retry import Retry
 
 from shared.adapters.azure_limits import LimitedTextBase64EncodePolicy, enforce_azure_limits
 from shared.config import StorageSettings
+from shared.domain.queues import MARKETPLACE_LEADS_QUEUE
 
 CONNECTION_POOL_SIZE = 32
 
@@ -44,28 +45,15 @@ NOTIFICATIONS_TABLE = "Notifications"
 PARTNERS_TABLE = "Partners"
 TABLES = (LEADS_TABLE, DUE_TABLE, NOTIFICATIONS_TABLE, PARTNERS_TABLE)
 
-MARKETPLACE_LEADS_QUEUE = "marketplace-leads"
-REFERRALS_QUEUE = "referrals"
-CONTACT_VALIDATION_QUEUE = "contact-validation"
-LEAD_NOTIFICATIONS_QUEUE = "lead-notifications"
-LEAD_EVENTS_QUEUE = "lead-events"
-QUEUES = (
-    MARKETPLACE_LEADS_QUEUE,
-    REFERRALS_QUEUE,
-    CONTACT_VALIDATION_QUEUE,
-    LEAD_NOTIFICATIONS_QUEUE,
-    LEAD_EVENTS_QUEUE,
-)
-
-
-def poison_queue_name(queue: str) -> str:
-    return f"{queue}-poison"
-
 
 def managed_identity_credential(client_id: str | None) -> TokenCredential:
     from azure.identity import ManagedIdentityCredential
 
     return ManagedIdentityCredential(client_id=client_id) if client_id else ManagedIdentityCredential()
+
+
+# A health probe's storage call: one attempt, short timeouts.
+_PROBE: dict[str, Any] = {"retry_total": 0, "connection_timeout": 2, "read_timeout": 2}
 
 
 class StorageClients:
@@ -172,6 +160,16 @@ class StorageClients:
                     client.create_queue()
                 self._queues[name] = client
             return client
+
+    def probe(self) -> None:
+        """Raise unless both services the pipeline needs answer: the lead table and the intake queue.
+
+        One attempt with short timeouts, so a health probe answers within seconds whatever
+        state storage is in.
+        """
+        with contextlib.suppress(ResourceNotFoundError):  # not found is an answer all the same
+            self.table(LEADS_TABLE).get_entity("health", "0", **_PROBE)
+        self.queue(MARKETPLACE_LEADS_QUEUE).get_queue_properties(**_PROBE)
 
 
 @cache

@@ -1,26 +1,34 @@
-"""The service layer's dependencies, built once per process from the settings."""
+"""The composition root: every adapter the use cases need, built from the settings.
+
+This is the one module of `shared/services/` that constructs adapters (storage clients, tables,
+the email sender, the DNS resolver); every use case receives them through `Services`, and the
+functions in `functions/` call `services()` to get the process's instance.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, cached_property
 
 from shared.adapters.due_index import DueIndex
+from shared.adapters.email_senders import EmailSender, email_sender_from_settings
 from shared.adapters.lead_repository import LeadRepository
+from shared.adapters.mail_domain_resolver import MailDomainResolver
 from shared.adapters.message_queues import EventPublisher, MessageQueues
+from shared.adapters.notification_log import NotificationLog
+from shared.adapters.notification_settings_store import NotificationSettingsStore
+from shared.adapters.partner_registry import PartnerRegistry
 from shared.adapters.storage_clients import (
     DUE_TABLE,
     LEADS_TABLE,
-    PARTNERS_TABLE,
+    NOTIFICATIONS_TABLE,
     StorageClients,
     clients_for,
 )
-from shared.config import Settings, StorageSettings, settings
-
-# Partners this process has registered, per storage account.
-_registered_partners: set[tuple[StorageSettings, str]] = set()
+from shared.config import Settings, settings
+from shared.domain.contact_validation import DomainStatusLookup
 
 
 def utc_now() -> datetime:
@@ -29,6 +37,11 @@ def utc_now() -> datetime:
 
 @dataclass
 class Services:
+    """The adapters every request or message needs are fields; those only some functions use
+    are built on first use from `clients` and `settings`, so a process creates only the tables
+    and clients it touches (and `dataclasses.replace` with other clients or settings rebuilds
+    them)."""
+
     settings: Settings
     clients: StorageClients
     leads: LeadRepository
@@ -52,22 +65,39 @@ class Services:
             clock=clock,
         )
 
-    def register_partner(self, partner_id: str) -> None:
-        """Remember partners, so timers can visit each partition without scanning the table.
+    @cached_property
+    def partners(self) -> PartnerRegistry:
+        return PartnerRegistry(self.clients)
 
-        Once per partner and process, not once per lead: the row never changes.
-        """
-        key = (self.settings.storage, partner_id)
-        if key in _registered_partners:
-            return
-        self.clients.table(PARTNERS_TABLE).upsert_entity({"PartitionKey": "partner", "RowKey": partner_id})
-        _registered_partners.add(key)
+    @cached_property
+    def notification_log(self) -> NotificationLog:
+        return NotificationLog(self.clients.table(NOTIFICATIONS_TABLE))
+
+    @cached_property
+    def notification_settings(self) -> NotificationSettingsStore:
+        return NotificationSettingsStore(self.clients.table(NOTIFICATIONS_TABLE))
+
+    @cached_property
+    def sender(self) -> EmailSender:
+        """ACS when `ACS_ENDPOINT` is set, else the local outbox."""
+        return email_sender_from_settings(self.settings)
+
+    @cached_property
+    def domain_lookup(self) -> DomainStatusLookup | None:
+        """The mail-domain check of contact validation; None unless `EMAIL_DELIVERABILITY_CHECK=dns`."""
+        if self.settings.email_deliverability_check != "dns":
+            return None
+        return MailDomainResolver.from_settings(self.settings)
+
+    def register_partner(self, partner_id: str) -> None:
+        self.partners.register(partner_id)
 
     def partner_ids(self) -> list[str]:
-        rows = self.clients.table(PARTNERS_TABLE).query_entities(
-            "PartitionKey eq @pk", parameters={"pk": "partner"}, select=["RowKey"]
-        )
-        return [row["RowKey"] for row in rows]
+        return self.partners.partner_ids()
+
+    def check_storage(self) -> None:
+        """Raise unless storage answers (the health route's probe)."""
+        self.clients.probe()
 
 
 @cache

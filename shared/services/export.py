@@ -12,10 +12,10 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from shared.adapters.principal import Principal
 from shared.domain import csv_export
 from shared.domain.lead import Lead
 from shared.domain.lead_query import LeadQuery
+from shared.domain.principal import Principal
 from shared.services.container import Services
 from shared.services.leads import matching_leads
 

@@ -12,7 +12,6 @@ from typing import Any
 from shared.adapters.azure_limits import MAX_QUEUE_MESSAGE_BYTES, queue_message_bytes
 from shared.adapters.due_index import DueKind
 from shared.adapters.lead_repository import DuplicateLead
-from shared.adapters.storage_clients import CONTACT_VALIDATION_QUEUE, MARKETPLACE_LEADS_QUEUE
 from shared.domain import lifecycle
 from shared.domain.errors import FieldError, ServiceError, bad_request
 from shared.domain.intake_mapping import (
@@ -24,6 +23,7 @@ from shared.domain.intake_mapping import (
 )
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import new_lead_id
+from shared.domain.queues import CONTACT_VALIDATION_QUEUE, MARKETPLACE_LEADS_QUEUE
 from shared.services.container import Services
 
 log = logging.getLogger(__name__)

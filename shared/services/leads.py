@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from shared.adapters.lead_repository import ConcurrentUpdate, StoredLead
-from shared.adapters.principal import Principal
 from shared.domain import action_center, lifecycle
 from shared.domain.enums import Stage, Tab
 from shared.domain.errors import invalid_transition, not_found, precondition_failed
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import is_lead_id
 from shared.domain.lead_query import LeadQuery
+from shared.domain.principal import Principal
 from shared.services.container import Services
 
 log = logging.getLogger(__name__)

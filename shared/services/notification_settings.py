@@ -2,68 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import UpdateMode
-from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, WithJsonSchema, field_validator
-
-from shared.adapters.storage_clients import NOTIFICATIONS_TABLE
+from shared.domain.recipients import NotificationSettingsBody
 from shared.services.container import Services
-
-MAX_RECIPIENTS = 50
-_SETTINGS_ROW = "settings"
-# For the OpenAPI document: plain lower-case ASCII addresses, which email-validator always accepts.
-# It accepts more (capitals, international addresses, most punctuation), which no pattern can state
-# exactly; lower case lets `uniqueItems` stand for "no address twice, ignoring case".
-RECIPIENT_EMAIL_PATTERN = (
-    r"^[a-z0-9_+-]{1,32}(?:\.[a-z0-9_+-]{1,16})?@(?:[a-z0-9]{1,20}(?:-[a-z0-9]{1,20})?\.){1,3}[a-z]{2}$"
-)
-
-
-def _deliverable_syntax(value: str) -> str:
-    try:
-        return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise ValueError(f"is not a valid email address: {error}") from None
-
-
-class Recipient(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-    email: Annotated[
-        StrictStr,
-        Field(max_length=254),
-        AfterValidator(_deliverable_syntax),
-        WithJsonSchema({"type": "string", "pattern": RECIPIENT_EMAIL_PATTERN}, mode="validation"),
-    ]
-    name: StrictStr | None = Field(None, max_length=200)
-
-
-class NotificationSettingsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-    recipients: list[Recipient] = Field(max_length=MAX_RECIPIENTS, json_schema_extra={"uniqueItems": True})
-
-    @field_validator("recipients")
-    @classmethod
-    def _unique(cls, recipients: list[Recipient]) -> list[Recipient]:
-        seen: set[str] = set()
-        for recipient in recipients:
-            key = recipient.email.casefold()
-            if key in seen:
-                raise ValueError(f"{recipient.email} is listed twice")
-            seen.add(key)
-        return recipients
 
 
 def get(services: Services, partner_id: str) -> dict[str, Any]:
-    table = services.clients.table(NOTIFICATIONS_TABLE)
-    try:
-        row = table.get_entity(partner_id, _SETTINGS_ROW)
-    except ResourceNotFoundError:
-        return {"recipients": []}
-    return {"recipients": json.loads(row["Recipients"])}
+    return {"recipients": services.notification_settings.recipients(partner_id)}
 
 
 def recipients(services: Services, partner_id: str) -> list[str]:
@@ -72,12 +18,5 @@ def recipients(services: Services, partner_id: str) -> list[str]:
 
 def replace(services: Services, partner_id: str, body: NotificationSettingsBody) -> dict[str, Any]:
     stored = [{"email": r.email, "name": r.name} for r in body.recipients]
-    services.clients.table(NOTIFICATIONS_TABLE).upsert_entity(
-        {
-            "PartitionKey": partner_id,
-            "RowKey": _SETTINGS_ROW,
-            "Recipients": json.dumps(stored, ensure_ascii=False),
-        },
-        mode=UpdateMode.REPLACE,
-    )
+    services.notification_settings.replace(partner_id, stored)
     return {"recipients": stored}

@@ -18,14 +18,12 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import Any
 
 from shared.adapters.email_senders import (
     EmailSender,
     PermanentEmailError,
     TransientEmailError,
-    email_sender_from_settings,
 )
 from shared.adapters.lead_repository import StoredLead
 from shared.adapters.notification_log import (
@@ -39,8 +37,6 @@ from shared.adapters.notification_log import (
     new_lead_claim_key,
     overdue_claim_key,
 )
-from shared.adapters.storage_clients import LEAD_NOTIFICATIONS_QUEUE, NOTIFICATIONS_TABLE
-from shared.config import Settings
 from shared.domain import lifecycle
 from shared.domain.enums import HistoryAction, NotificationKind, Stage
 from shared.domain.intake_mapping import UnprocessableLead
@@ -50,6 +46,7 @@ from shared.domain.notification_content import (
     render_digest,
     render_new_lead,
 )
+from shared.domain.queues import LEAD_NOTIFICATIONS_QUEUE
 from shared.services import notification_settings
 from shared.services.container import Services
 from shared.services.queue_stage import lead_message
@@ -94,13 +91,8 @@ class DigestResult:
     sent: int = 0
 
 
-@cache
-def default_sender(settings: Settings) -> EmailSender:
-    return email_sender_from_settings(settings)
-
-
 def notification_log(services: Services) -> NotificationLog:
-    return NotificationLog(services.clients.table(NOTIFICATIONS_TABLE))
+    return services.notification_log
 
 
 def _resource(services: Services, stored: StoredLead) -> dict[str, Any]:
@@ -247,14 +239,12 @@ def _defer(services: Services, raw: bytes) -> None:
     """Look again once the other worker's claim has run out: by then it is Sent, or abandoned
     and ours to take over. Returning instead of failing keeps the message off the poison path."""
     delay = int(CLAIM_LEASE.total_seconds()) + 5
-    services.clients.queue(LEAD_NOTIFICATIONS_QUEUE).send_message(
-        raw.decode("utf-8"), visibility_timeout=delay
-    )
+    services.queues.send_text(LEAD_NOTIFICATIONS_QUEUE, raw.decode("utf-8"), visible_after=delay)
 
 
 def notify_lead(services: Services, raw: bytes, sender: EmailSender | None = None) -> NotificationResult:
     """The `lead-notifications` stage: a validated lead's `NewLead` emails, or its digest place."""
-    sender = sender or default_sender(services.settings)
+    sender = sender or services.sender
     partner_id, lead_id = lead_message(raw)
     stored = services.leads.get(partner_id, lead_id)
     if stored is None:
@@ -404,7 +394,7 @@ def send_daily_digest(
 ) -> DigestResult:
     """The `send_daily_digest` timer: every partner's digest for `day`, or (scheduled) for the
     previous UTC day plus any of the days before it whose run did not finish."""
-    sender = sender or default_sender(services.settings)
+    sender = sender or services.sender
     result = DigestResult()
     failures: list[Exception] = []
     for partner_id in services.partner_ids():
@@ -439,7 +429,7 @@ def remind_contact_overdue(services: Services, stored: StoredLead, sender: Email
     """The overdue sweep's hook: one `ContactOverdue` per lead per recipient, however often the
     sweep calls. Raises NotificationInProgress or TransientEmailError so the sweep keeps the
     lead's due row and the next run tries again."""
-    sender = sender or default_sender(services.settings)
+    sender = sender or services.sender
     # Never about a lead whose expiry has passed (contract §7), whatever order the timers ran in.
     if stored.lead.stage is not Stage.RECEIVED or lifecycle.is_expiry_due(stored.lead, services.clock()):
         return 0

@@ -4,6 +4,8 @@ A message that can never succeed is parked in `<queue>-poison` on its first
 delivery, unchanged, with the reason logged; the function then returns normally
 so the host deletes the original. Anything else raised is transient: the host
 retries it and poisons it after its fifth failure.
+
+The queue trigger itself stays in `functions/`: it hands over the message's plain values.
 """
 
 from __future__ import annotations
@@ -15,11 +17,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import azure.functions as func
-
 from shared.domain.intake_mapping import UnprocessableLead, is_valid_partner_id
 from shared.domain.lead_ids import is_lead_id
-from shared.services.container import services
+from shared.services.container import Services
 
 log = logging.getLogger("leads.pipeline")
 
@@ -45,19 +45,22 @@ def lead_message(raw: bytes) -> tuple[str, str]:
     return partner_id, lead_id
 
 
-def run_stage(queue: str, msg: func.QueueMessage, stage: Callable[[bytes], Any]) -> None:
+def run_stage(
+    services: Services,
+    queue: str,
+    body: bytes,
+    stage: Callable[[Services, bytes], Any],
+    *,
+    message_id: str | None,
+    dequeue_count: int | None,
+) -> None:
     started = time.perf_counter()
-    record: dict[str, Any] = {
-        "queue": queue,
-        "messageId": msg.id,
-        "dequeueCount": getattr(msg, "dequeue_count", None),
-    }
-    body = msg.get_body()
+    record: dict[str, Any] = {"queue": queue, "messageId": message_id, "dequeueCount": dequeue_count}
     try:
-        result = stage(body)
+        result = stage(services, body)
     except UnprocessableLead as reason:
-        expiry = timedelta(days=services().settings.lead_expiry_days)
-        services().queues.to_poison(queue, body.decode("utf-8", errors="replace"), keep_for=expiry)
+        expiry = timedelta(days=services.settings.lead_expiry_days)
+        services.queues.to_poison(queue, body.decode("utf-8", errors="replace"), keep_for=expiry)
         record.update(outcome="poisoned", reason=str(reason)[:300])
         log.warning("message %s", json.dumps(record), extra={"fields": record})
         return

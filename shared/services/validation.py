@@ -6,17 +6,15 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
 from shared.adapters.lead_repository import ConcurrentUpdate
-from shared.adapters.mail_domain_resolver import MailDomainResolver
-from shared.adapters.storage_clients import LEAD_NOTIFICATIONS_QUEUE
 from shared.config import Settings
 from shared.domain import lifecycle
 from shared.domain.contact_validation import DomainStatusLookup, check_contact
 from shared.domain.enums import PhoneValidity, Status
 from shared.domain.intake_mapping import UnprocessableLead
 from shared.domain.lead import Lead
+from shared.domain.queues import LEAD_NOTIFICATIONS_QUEUE
 from shared.services import sweeps
 from shared.services.container import Services
 from shared.services.queue_stage import lead_message
@@ -32,13 +30,6 @@ class ValidationResult:
     partner_id: str
     lead_id: str
     validated: bool
-
-
-@cache
-def _domain_lookup(settings: Settings) -> DomainStatusLookup | None:
-    if settings.email_deliverability_check != "dns":
-        return None
-    return MailDomainResolver.from_settings(settings)
 
 
 def validation_change(
@@ -85,9 +76,7 @@ def validate_lead(services: Services, raw: bytes) -> ValidationResult:
         # Validated already (a redelivery), or expired first: its contact is gone, nothing to check.
         if stored.lead.validated_date_time is not None or stored.lead.status is Status.EXPIRED:
             break
-        change = validation_change(
-            stored.lead, services.settings, _domain_lookup(services.settings), services.clock()
-        )
+        change = validation_change(stored.lead, services.settings, services.domain_lookup, services.clock())
         try:
             services.leads.save(change, stored.etag)
         except ConcurrentUpdate:

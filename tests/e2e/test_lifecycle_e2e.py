@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.adapters.storage_clients import LEAD_EVENTS_QUEUE
+from shared.domain.queues import LEAD_EVENTS_QUEUE
 from shared.services.container import Services
 from tests.conftest import wait_for
 from tests.support.leads import accept_body, marketplace_lead, referral, unique_partner

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from devhost.process import HostProcess
-from shared.adapters.storage_clients import CONTACT_VALIDATION_QUEUE, poison_queue_name
 from shared.domain import lifecycle
 from shared.domain.intake_mapping import map_marketplace_lead
 from shared.domain.lead_ids import new_lead_id
+from shared.domain.queues import CONTACT_VALIDATION_QUEUE, poison_queue_name
 from shared.services.container import Services
 from tests.conftest import wait_for
 from tests.support.leads import marketplace_lead, unique_partner

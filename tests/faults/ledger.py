@@ -11,8 +11,9 @@ from typing import Any
 
 from shared.adapters.lead_repository import LEAD_PREFIX
 from shared.adapters.notification_log import new_lead_claim_key
-from shared.adapters.storage_clients import LEAD_EVENTS_QUEUE, LEADS_TABLE, NOTIFICATIONS_TABLE
+from shared.adapters.storage_clients import LEADS_TABLE, NOTIFICATIONS_TABLE
 from shared.domain.notification_content import idempotency_key
+from shared.domain.queues import LEAD_EVENTS_QUEUE
 from shared.services import notifications
 from shared.services.container import Services
 from tests.integration.test_notifications import read_outbox

@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from devhost.process import HostProcess
-from shared.adapters.storage_clients import MARKETPLACE_LEADS_QUEUE
+from shared.domain.queues import MARKETPLACE_LEADS_QUEUE
 from shared.services import sweeps
 from shared.services.container import Services
 from tests.conftest import wait_for

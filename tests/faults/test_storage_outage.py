@@ -17,10 +17,10 @@ from pathlib import Path
 import httpx
 from azure.core.exceptions import ResourceNotFoundError
 
-from shared.adapters.storage_clients import (
+from shared.adapters.storage_clients import LEADS_TABLE
+from shared.domain.queues import (
     CONTACT_VALIDATION_QUEUE,
     LEAD_NOTIFICATIONS_QUEUE,
-    LEADS_TABLE,
     MARKETPLACE_LEADS_QUEUE,
     poison_queue_name,
 )

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from azure.core.exceptions import AzureError
 
-from shared.adapters.storage_clients import LEADS_TABLE, MARKETPLACE_LEADS_QUEUE, StorageClients
+from shared.adapters.storage_clients import LEADS_TABLE, StorageClients
 from shared.config import StorageSettings
+from shared.domain.queues import MARKETPLACE_LEADS_QUEUE
 from tests.faults.conftest import Link
 from tests.faults.proxy import Mode
 

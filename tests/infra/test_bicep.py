@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from shared.adapters.storage_clients import QUEUES, TABLES, poison_queue_name
+from shared.adapters.storage_clients import TABLES
 from shared.config import DEFAULT_SCHEDULES, SETTING_NAMES
+from shared.domain.queues import QUEUES, poison_queue_name
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INFRA_DIR = REPO_ROOT / "infra"

@@ -17,13 +17,13 @@ from azure.core.exceptions import HttpResponseError
 from azure.data.tables import TableClient
 
 from shared.adapters.azure_limits import MAX_BATCH_OPERATIONS, MAX_FILTER_COMPARISONS, MAX_QUEUE_MESSAGE_BYTES
-from shared.adapters.principal import Principal
 from shared.domain import lifecycle
 from shared.domain.enums import Role, Status, Tab
 from shared.domain.intake_mapping import map_marketplace_lead
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import new_lead_id
 from shared.domain.lead_query import LeadQuery, parse_lead_query
+from shared.domain.principal import Principal
 from shared.services import leads as lead_service
 from shared.services.container import Services
 from tests.support.leads import marketplace_lead, unique_partner

@@ -18,11 +18,12 @@ from shared.adapters.due_index import DueKind
 from shared.adapters.email_senders import AcsEmailSender, OutboxSender
 from shared.adapters.lead_repository import StoredLead
 from shared.adapters.message_queues import MessageQueues
-from shared.adapters.storage_clients import LEADS_TABLE, poison_queue_name
+from shared.adapters.storage_clients import LEADS_TABLE
 from shared.domain import lifecycle
 from shared.domain.enums import Stage, Status
 from shared.domain.intake_mapping import map_referral
 from shared.domain.lead_ids import new_lead_id
+from shared.domain.queues import poison_queue_name
 from shared.services import notifications, sweeps, validation
 from shared.services.container import Services
 from tests.conftest import Clock

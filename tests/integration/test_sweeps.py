@@ -17,11 +17,12 @@ from azure.data.tables import UpdateMode
 
 from shared.adapters.due_index import DueKind, bucket_of
 from shared.adapters.lead_repository import StoredLead, lead_row_key
-from shared.adapters.principal import Principal
-from shared.adapters.storage_clients import DUE_TABLE, LEAD_EVENTS_QUEUE, LEADS_TABLE
+from shared.adapters.storage_clients import DUE_TABLE, LEADS_TABLE
 from shared.domain import lifecycle
 from shared.domain.commands import AcceptBody
 from shared.domain.enums import Role, Stage, Status, Urgency
+from shared.domain.principal import Principal
+from shared.domain.queues import LEAD_EVENTS_QUEUE
 from shared.services import intake, leads, sweeps
 from shared.services.container import Services
 from tests.conftest import Clock

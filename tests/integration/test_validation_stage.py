@@ -17,8 +17,7 @@ import pytest
 
 from shared.adapters.lead_repository import LeadRepository, StoredLead
 from shared.adapters.message_queues import MessageQueues
-from shared.adapters.principal import Principal
-from shared.adapters.storage_clients import LEAD_NOTIFICATIONS_QUEUE, StorageClients
+from shared.adapters.storage_clients import StorageClients
 from shared.config import load_settings
 from shared.domain import lifecycle
 from shared.domain.commands import AcceptBody
@@ -26,6 +25,8 @@ from shared.domain.enums import HistoryAction, Role, Stage, Status
 from shared.domain.intake_mapping import UnprocessableLead, map_marketplace_lead
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import new_lead_id
+from shared.domain.principal import Principal
+from shared.domain.queues import LEAD_NOTIFICATIONS_QUEUE
 from shared.services import leads, validation
 from shared.services.container import Services
 from tests.conftest import Clock

@@ -15,7 +15,7 @@ from shared.adapters.notification_log import (
     overdue_claim_key,
     recipient_key,
 )
-from shared.services.notification_settings import MAX_RECIPIENTS, NotificationSettingsBody
+from shared.domain.recipients import MAX_RECIPIENTS, NotificationSettingsBody
 from shared.services.notifications import parse_digest_input, previous_utc_day
 
 # Table Storage forbids these in a RowKey.

@@ -25,7 +25,7 @@ from shared.domain.commands import (
     TeamMemberBody,
 )
 from shared.domain.lead_query import ENUM_FILTERS, QUERY_PARAMETERS
-from shared.services.notification_settings import RECIPIENT_EMAIL_PATTERN, NotificationSettingsBody
+from shared.domain.recipients import RECIPIENT_EMAIL_PATTERN, NotificationSettingsBody
 
 ALLOWLIST = Path(__file__).resolve().parent.parent / "e2e" / "openapi_allowlist.json"
 

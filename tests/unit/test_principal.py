@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from shared.adapters.principal import Principal, principal_from_headers
+from shared.adapters.principal import principal_from_headers
 from shared.config import load_settings, settings
 from shared.domain.enums import Role
 from shared.domain.errors import ServiceError
+from shared.domain.principal import Principal
 from tests.support.principals import principal_header
 
 

@@ -1,0 +1,21 @@
+"""The pipeline's queue names (contract §3 and §6): part of the service's outside, like its routes."""
+
+from __future__ import annotations
+
+MARKETPLACE_LEADS_QUEUE = "marketplace-leads"
+REFERRALS_QUEUE = "referrals"
+CONTACT_VALIDATION_QUEUE = "contact-validation"
+LEAD_NOTIFICATIONS_QUEUE = "lead-notifications"
+LEAD_EVENTS_QUEUE = "lead-events"
+QUEUES = (
+    MARKETPLACE_LEADS_QUEUE,
+    REFERRALS_QUEUE,
+    CONTACT_VALIDATION_QUEUE,
+    LEAD_NOTIFICATIONS_QUEUE,
+    LEAD_EVENTS_QUEUE,
+)
+
+
+def poison_queue_name(queue: str) -> str:
+    """Where a message that can never succeed is parked: the Functions host's own convention."""
+    return f"{queue}-poison"
