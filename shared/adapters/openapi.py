@@ -7,11 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from pydantic.alias_generators import to_camel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from shared.domain.action_center import ActionKind
 from shared.domain.commands import AcceptBody, CloseBody, DealUpdateBody, DeclineBody, TeamMemberBody
-from shared.domain.enums import HistoryAction, Status, Urgency
+from shared.domain.enums import ActionKind, HistoryAction, Status, Urgency
 from shared.domain.lead import INTERNAL_FIELDS, Lead, WireModel
 from shared.domain.lead_query import ENUM_FILTERS, MAX_TOP
 from shared.services.notification_settings import NotificationSettingsBody
@@ -72,7 +71,7 @@ class ErrorEnvelope(BaseModel):
     error: ErrorBody
 
 
-_MODELS: list[tuple[type[BaseModel], str]] = [
+_MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (AcceptBody, "validation"),
     (DeclineBody, "validation"),
     (DealUpdateBody, "validation"),
@@ -185,7 +184,7 @@ def openapi_document() -> dict[str, Any]:
     definitions = schemas.get("$defs", {})
     for internal in INTERNAL_FIELDS:
         definitions["LeadResource"]["properties"].pop(to_camel(internal), None)
-    secured = [{"easyAuth": []}]
+    secured: list[dict[str, list[str]]] = [{"easyAuth": []}]
     lead_path = [_lead_id_parameter()]
     paths: dict[str, Any] = {
         "/api/leads": {
