@@ -38,6 +38,7 @@ run: bootstrap local.settings.json
 lint: bootstrap
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: bootstrap
 	$(VENV)/bin/ruff format .
@@ -51,4 +52,4 @@ bench: bootstrap
 	for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf .azurite .outbox .pytest_cache .ruff_cache
+	rm -rf .azurite .outbox .pytest_cache .ruff_cache .mypy_cache
