@@ -39,6 +39,7 @@ lint: bootstrap
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache --no-logo
+	$(VENV)/bin/mypy
 
 format: bootstrap
 	$(VENV)/bin/ruff format .
@@ -52,4 +53,4 @@ bench: bootstrap
 	for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf .azurite .outbox .pytest_cache .ruff_cache
+	rm -rf .azurite .outbox .pytest_cache .ruff_cache .mypy_cache

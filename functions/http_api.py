@@ -21,6 +21,7 @@ from shared.domain.lead_query import (
     parse_lead_query,
     parse_top,
 )
+from shared.domain.recipients import NotificationSettingsBody
 from shared.services import export, leads, notification_settings
 from shared.services.container import services
 
@@ -172,6 +173,6 @@ def notification_settings_endpoint(req: func.HttpRequest) -> func.HttpResponse:
     principal = principal_from_headers(req.headers)
     if req.method.upper() == "PUT":
         principal.require_admin()
-        body = parse_body(req, notification_settings.NotificationSettingsBody)
+        body = parse_body(req, NotificationSettingsBody)
         return json_response(200, notification_settings.replace(services(), principal.partner_id, body))
     return json_response(200, notification_settings.get(services(), principal.partner_id))

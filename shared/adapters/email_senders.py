@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from azure.communication.email import EmailClient
 from azure.core.credentials import AzureKeyCredential, TokenCredential
@@ -33,6 +33,8 @@ from azure.core.exceptions import HttpResponseError, ServiceRequestError, Servic
 from shared.domain.notification_content import EmailMessage
 
 if TYPE_CHECKING:
+    from azure.core.rest import HttpResponse
+
     from shared.config import Settings
 
 log = logging.getLogger(__name__)
@@ -222,7 +224,8 @@ def _classify(error: HttpResponseError) -> TransientEmailError | PermanentEmailE
         # The send was accepted, then the operation ended Failed or Canceled (for example
         # every recipient suppressed): ACS has already given up on this exact message.
         return PermanentEmailError(f"ACS reported the send failed: {_describe(error)}")
-    headers = error.response.headers if error.response is not None else {}
+    # azure-core types `response` as a protocol without headers; every response it raises with has them.
+    headers = cast("HttpResponse", error.response).headers if error.response is not None else {}
     if status in _TRANSIENT_STATUS or status >= 500:
         return TransientEmailError(
             f"ACS answered {_describe(error)}", retry_after=retry_after_seconds(headers)
@@ -293,7 +296,7 @@ class AcsEmailSender:
         self._client.close()
 
     def _backoff(self, failed_attempts: int) -> float:
-        return min(self._max_backoff_seconds, self._backoff_seconds * 2 ** (failed_attempts - 1))
+        return min(self._max_backoff_seconds, self._backoff_seconds * 2.0 ** (failed_attempts - 1))
 
     def _send_once(self, payload: dict[str, Any], operation_id: str) -> None:
         try:

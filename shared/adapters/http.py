@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import azure.functions as func
 from azure.core.exceptions import AzureError
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from shared.domain.errors import FieldError, ServiceError, bad_request
 from shared.domain.strict_json import JsonRefused, loads_strict
@@ -82,7 +83,7 @@ def read_json_object(req: func.HttpRequest) -> dict[str, Any]:
     return parsed
 
 
-def _field_name(error: dict[str, Any]) -> tuple[str, str]:
+def _field_name(error: ErrorDetails) -> tuple[str, str]:
     location = [str(part) for part in error["loc"]]
     message = str(error["msg"]).removeprefix("Value error, ")
     if not location and ": " in message:

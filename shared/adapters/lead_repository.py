@@ -18,11 +18,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
-from azure.data.tables import TableClient, TableTransactionError, UpdateMode
+from azure.core.paging import PageIterator
+from azure.data.tables import TableClient, TableEntity, TableTransactionError, UpdateMode
 
 from shared.adapters.azure_limits import MAX_BATCH_OPERATIONS, MAX_FILTER_COMPARISONS, filter_comparisons
 from shared.domain.enums import HistoryAction, Status
@@ -101,10 +102,10 @@ def lead_entity(lead: Lead) -> dict[str, Any]:
     return entity
 
 
-def _lead_from_entity(entity: dict[str, Any]) -> StoredLead:
+def _lead_from_entity(entity: TableEntity) -> StoredLead:
     data = "".join(entity[f"Data{i}"] for i in range(int(entity["Chunks"])))
     lead = Lead.model_validate_json(data)
-    etag = entity.metadata["etag"]
+    etag = cast(str, entity.metadata["etag"])  # Optional in the SDK's types; a read entity has one.
     columns = {name: entity.get(name) for name in index_columns(lead)}
     return StoredLead(lead, etag, columns)
 
@@ -219,7 +220,7 @@ class LeadRepository:
             entity = self._table.get_entity(partner_id, f"key|{idempotency_key}")
         except ResourceNotFoundError:
             return None
-        return entity["LeadId"]
+        return cast(str, entity["LeadId"])
 
     def get(self, partner_id: str, lead_id: str) -> StoredLead | None:
         try:
@@ -250,7 +251,7 @@ class LeadRepository:
             if _is_conflict(error):
                 raise ConcurrentUpdate(lead.id) from None
             raise
-        return results[0]["etag"]
+        return cast(str, results[0]["etag"])
 
     def history(self, partner_id: str, lead_id: str) -> list[HistoryEntry]:
         rows = self._table.query_entities(
@@ -302,7 +303,8 @@ class LeadRepository:
                 filter_text, parameters=parameters, results_per_page=size
             ).by_page(continuation_token=token)
             yield from next(pages)
-            token = pages.continuation_token
+            # by_page is typed as a plain iterator; the object is the SDK's PageIterator.
+            token = cast(PageIterator[TableEntity], pages).continuation_token
             _release_page(pages)
             if not token:
                 return

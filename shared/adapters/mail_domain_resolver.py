@@ -18,6 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import dns.exception
 import dns.inet
@@ -25,6 +26,7 @@ import dns.name
 import dns.nameserver
 import dns.rdata
 import dns.rdatatype
+import dns.rdtypes.ANY.MX
 import dns.resolver
 
 from shared.config import EMAIL_DNS_SERVERS, ConfigurationError, Settings
@@ -166,8 +168,8 @@ class MailDomainResolver:
             if exchanges is None:
                 return MailDomainStatus.NO_MAIL
             if exchanges:
-                # Null MX: the domain declares it accepts no mail.
-                if all(mx.exchange == dns.name.root for mx in exchanges):
+                # Null MX: the domain declares it accepts no mail. (An MX answer holds only MX rdata.)
+                if all(cast(dns.rdtypes.ANY.MX.MX, mx).exchange == dns.name.root for mx in exchanges):
                     return MailDomainStatus.NO_MAIL
                 return MailDomainStatus.ACCEPTS_MAIL
             for address_type in (dns.rdatatype.A, dns.rdatatype.AAAA):

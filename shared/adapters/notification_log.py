@@ -24,7 +24,7 @@ from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
-from azure.data.tables import TableClient, TableTransactionError, UpdateMode
+from azure.data.tables import TableClient, TableEntity, TableTransactionError, UpdateMode
 
 # Contention on one partner's count row: one writer wins per round, so 16 workers need up
 # to 16 rounds; beyond this the message is retried by the host.
@@ -97,7 +97,7 @@ class NotificationLog:
     def __init__(self, table: TableClient) -> None:
         self._table = table
 
-    def _get(self, partner_id: str, row_key: str) -> dict[str, Any] | None:
+    def _get(self, partner_id: str, row_key: str) -> TableEntity | None:
         try:
             return self._table.get_entity(partner_id, row_key)
         except ResourceNotFoundError:

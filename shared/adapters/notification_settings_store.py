@@ -22,7 +22,8 @@ class NotificationSettingsStore:
             row = self._table.get_entity(partner_id, _SETTINGS_ROW)
         except ResourceNotFoundError:
             return []
-        return json.loads(row["Recipients"])
+        recipients: list[dict[str, Any]] = json.loads(row["Recipients"])
+        return recipients
 
     def replace(self, partner_id: str, recipients: list[dict[str, Any]]) -> None:
         self._table.upsert_entity(

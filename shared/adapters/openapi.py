@@ -9,14 +9,13 @@ operations (the list gives a lead's id and ETag to the calls that act on it).
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, Field
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from pydantic_core import core_schema
 
-from shared.domain.action_center import ActionKind
 from shared.domain.commands import (
     NOT_BLANK_PATTERN,
     AcceptBody,
@@ -26,7 +25,7 @@ from shared.domain.commands import (
     TeamMemberBody,
 )
 from shared.domain.countries import alpha2_codes
-from shared.domain.enums import HistoryAction, SpamFlag, Status, Tab, Urgency
+from shared.domain.enums import ActionKind, HistoryAction, SpamFlag, Status, Tab, Urgency
 from shared.domain.lead import INTERNAL_FIELDS, Lead, WireModel
 from shared.domain.lead_ids import LEAD_ID_PATTERN
 from shared.domain.lead_query import ENUM_FILTERS, MAX_CUSTOMER_NAME, MAX_TOKEN_LENGTH, MAX_TOP
@@ -41,7 +40,8 @@ PORTAL_MEDIA_TYPES = ("text/html", "text/css", "text/javascript", "image/svg+xml
 class LeadResource(Lead):
     """A lead as the API shows it: the stored lead plus what depends on reader and clock."""
 
-    spam_flags: list[SpamFlag] = Field(default_factory=list)
+    # The document names the flags the domain sets; the stored lead keeps plain names.
+    spam_flags: list[SpamFlag] = Field(default_factory=list)  # type: ignore[assignment]
     urgency: Urgency | None = None
     favorite: bool = False
     e_tag: str = Field(alias="eTag")
@@ -370,7 +370,8 @@ def _components() -> tuple[dict[tuple[type[BaseModel], str], dict[str, str]], di
     for internal in INTERNAL_FIELDS:
         resource["properties"].pop(to_camel(internal), None)
         resource["required"].remove(to_camel(internal))
-    return dict(refs), definitions
+    # pydantic types the keys as any model or dataclass; only the models above are passed.
+    return cast(dict[tuple[type[BaseModel], str], dict[str, str]], dict(refs)), definitions
 
 
 def _request(model: type[BaseModel]) -> dict[str, str]:

@@ -132,7 +132,7 @@ class StorageClients:
     def _new_queue_client(self, name: str) -> QueueClient:
         # Base64, the Functions host's default messageEncoding; the service client
         # does not pass encoding policies on to its queue clients, so build directly.
-        policies = {
+        policies: dict[str, Any] = {
             "message_encode_policy": LimitedTextBase64EncodePolicy(),
             "message_decode_policy": TextBase64DecodePolicy(),
             **self._queue_retry(),

@@ -151,7 +151,7 @@ class Lead(WireModel):
 
     def to_resource(self, *, now: datetime, urgency_hours: int, favorite: bool, etag: str) -> dict[str, Any]:
         """The contract's lead resource (§4) as JSON-ready data."""
-        body = self.model_dump(mode="json", by_alias=True, exclude=INTERNAL_FIELDS)
+        body = self.model_dump(mode="json", by_alias=True, exclude=set(INTERNAL_FIELDS))
         body["urgency"] = self.urgency_at(now, urgency_hours)
         body["favorite"] = favorite
         body["eTag"] = etag

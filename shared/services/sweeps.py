@@ -27,8 +27,9 @@ _ATTEMPTS = 5
 OUTBOX_GRACE = timedelta(minutes=2)
 
 # Called for each lead whose request for contact is overdue, each time the sweep
-# sees it until its due row is gone; the notifier sends each reminder once.
-OverdueHook = Callable[[Services, StoredLead], None]
+# sees it until its due row is gone; the notifier sends each reminder once. What the
+# hook returns (the notifier: how many it sent) the sweep ignores, hence `object`.
+OverdueHook = Callable[[Services, StoredLead], object]
 Decide = Callable[[StoredLead], lifecycle.Change | None]
 
 
