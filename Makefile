@@ -38,6 +38,7 @@ run: bootstrap local.settings.json
 lint: bootstrap
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	node_modules/.bin/tsc --noEmit -p tsconfig.json
 
 format: bootstrap
 	$(VENV)/bin/ruff format .
