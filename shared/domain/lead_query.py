@@ -216,7 +216,9 @@ class LeadFilters(BaseModel):
     parameter (one property per parameter, all optional) for the OpenAPI document.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore", validate_by_alias=True, validate_by_name=False)
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", validate_by_alias=True, validate_by_name=False, defer_build=True
+    )
 
     tab: Annotated[Tab, BeforeValidator(_tab)] = Tab.MARKETPLACE
     call_to_action: Annotated[Values, OneOrMore(CallToAction)] = Field(None, alias="callToAction")

@@ -13,6 +13,7 @@ neither inject markup nor add a header.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -21,11 +22,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 from shared.domain.enums import CallToAction, NotificationKind, Qualification, Quality, Status
 
@@ -269,21 +270,30 @@ def _escape_as_html_module(value: Any) -> Any:
 
     Autoescaping stays on; this only keeps the entities the emails have always used.
     """
+    from markupsafe import Markup
+
     return value if isinstance(value, Markup) else Markup(html.escape(str(value), quote=True))  # noqa: S704
 
 
-# Read once from the package (deployed with the app); rendering itself does no I/O.
-_TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-    finalize=_escape_as_html_module,
-)
+@functools.cache
+def _templates() -> Environment:
+    """The templates, read once from the package (deployed with the app); rendering does no I/O.
+
+    Jinja2 is imported on the first email, not when the app starts: most functions send none.
+    """
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        finalize=_escape_as_html_module,
+    )
 
 
 def _render_html(template: str, **context: Any) -> str:
-    return _TEMPLATES.get_template(template).render(footer_text=_FOOTER, **context)
+    return _templates().get_template(template).render(footer_text=_FOOTER, **context)
 
 
 def idempotency_key(kind: str, lead_ids: Sequence[str], recipient: str, *, scope: str = "") -> str:

@@ -38,7 +38,7 @@ def test_the_templates_are_deployed() -> None:
 
 
 def test_autoescaping_is_on_and_a_missing_value_fails_loudly() -> None:
-    environment = notification_content._TEMPLATES
+    environment = notification_content._templates()
     assert environment.autoescape is True
     html = environment.from_string("<p>{{ text }}</p>").render(text="<b>\"Q\" & 'A'</b>")
     assert html == "<p>&lt;b&gt;&quot;Q&quot; &amp; &#x27;A&#x27;&lt;/b&gt;</p>"
