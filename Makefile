@@ -40,6 +40,7 @@ lint: bootstrap
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(VENV)/bin/mypy
+	node_modules/.bin/tsc --noEmit -p tsconfig.json
 
 format: bootstrap
 	$(VENV)/bin/ruff format .

@@ -8,21 +8,16 @@ from typing import Protocol, TypeVar
 import azure.functions as func
 from pydantic import BaseModel
 
-from shared.adapters.http import api_endpoint, json_response, parse_body
-from shared.adapters.principal import principal_from_headers
+from shared.adapters.http import http_route, json_response, parse_body
 from shared.domain import lifecycle
 from shared.domain.commands import AcceptBody, CloseBody, DealUpdateBody, DeclineBody, TeamMemberBody
 from shared.domain.errors import bad_request
 from shared.domain.lead import Lead
-from shared.domain.lead_query import (
-    LeadQuery,
-    decode_continuation,
-    encode_continuation,
-    parse_lead_query,
-    parse_top,
-)
+from shared.domain.lead_query import LeadQuery, encode_continuation, parse_lead_query, parse_list_request
+from shared.domain.principal import Principal
 from shared.domain.recipients import NotificationSettingsBody
-from shared.services import export, leads, notification_settings
+from shared.services import export, leads
+from shared.services import notification_settings as settings_service
 from shared.services.container import services
 
 bp = func.Blueprint()
@@ -46,9 +41,10 @@ def _filtered_query(req: func.HttpRequest) -> LeadQuery:
     return query
 
 
-def _change(req: func.HttpRequest, model: type[BodyModel], apply: Apply[BodyModel]) -> func.HttpResponse:
+def _change(
+    req: func.HttpRequest, principal: Principal, model: type[BodyModel], apply: Apply[BodyModel]
+) -> func.HttpResponse:
     """A lifecycle action: who asks, what they send, then the rules decide on the stored lead."""
-    principal = principal_from_headers(req.headers)
     body = parse_body(req, model)
     view = leads.change_lead(
         services(),
@@ -60,26 +56,18 @@ def _change(req: func.HttpRequest, model: type[BodyModel], apply: Apply[BodyMode
     return _lead_response(view)
 
 
-@bp.function_name("list_leads")
-@bp.route(route="leads", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@api_endpoint("list_leads")
-def list_leads(req: func.HttpRequest) -> func.HttpResponse:
-    principal = principal_from_headers(req.headers)
-    query, errors = parse_lead_query(req.params)
-    top, top_errors = parse_top(req.params.get("top"))
-    after, token_errors = decode_continuation(req.params.get("continuationToken"))
-    if errors or top_errors or token_errors:
-        raise bad_request([*errors, *top_errors, *token_errors])
-    page = leads.list_leads(services(), principal, query, top=top, after=after)
+@http_route(bp, "GET", "leads")
+def list_leads(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
+    request, errors = parse_list_request(req.params)
+    if errors:
+        raise bad_request(errors)
+    page = leads.list_leads(services(), principal, request.query, top=request.top, after=request.after)
     token = encode_continuation(page.last_id) if page.more and page.last_id else None
     return json_response(200, {"value": page.leads, "continuationToken": token})
 
 
-@bp.function_name("export_leads")
-@bp.route(route="leads/export", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@api_endpoint("export_leads")
-def export_leads(req: func.HttpRequest) -> func.HttpResponse:
-    principal = principal_from_headers(req.headers)
+@http_route(bp, "GET", "leads/export")
+def export_leads(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     document = export.export_csv(services(), principal, _filtered_query(req))
     return func.HttpResponse(
         document.body,
@@ -90,89 +78,61 @@ def export_leads(req: func.HttpRequest) -> func.HttpResponse:
     )
 
 
-@bp.function_name("count_leads")
-@bp.route(route="leads/count", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@api_endpoint("count_leads")
-def count_leads(req: func.HttpRequest) -> func.HttpResponse:
-    principal = principal_from_headers(req.headers)
+@http_route(bp, "GET", "leads/count")
+def count_leads(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     return json_response(200, {"count": leads.count_leads(services(), principal, _filtered_query(req))})
 
 
-@bp.function_name("get_lead")
-@bp.route(route="leads/{id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@api_endpoint("get_lead")
-def get_lead(req: func.HttpRequest) -> func.HttpResponse:
-    principal = principal_from_headers(req.headers)
+@http_route(bp, "GET", "leads/{id}")
+def get_lead(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     return _lead_response(leads.get_lead(services(), principal, req.route_params["id"]))
 
 
-@bp.function_name("favorite_lead")
-@bp.route(route="leads/{id}/favorite", methods=["PUT", "DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
-@api_endpoint("favorite_lead")
-def favorite_lead(req: func.HttpRequest) -> func.HttpResponse:
-    principal = principal_from_headers(req.headers)
+@http_route(bp, ("PUT", "DELETE"), "leads/{id}/favorite")
+def favorite_lead(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     leads.set_favorite(services(), principal, req.route_params["id"], favorite=req.method.upper() == "PUT")
     return func.HttpResponse(status_code=204)
 
 
-@bp.function_name("accept_lead")
-@bp.route(route="leads/{id}/accept", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@api_endpoint("accept_lead")
-def accept_lead(req: func.HttpRequest) -> func.HttpResponse:
-    return _change(req, AcceptBody, lifecycle.accept)
+@http_route(bp, "POST", "leads/{id}/accept")
+def accept_lead(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
+    return _change(req, principal, AcceptBody, lifecycle.accept)
 
 
-@bp.function_name("decline_lead")
-@bp.route(route="leads/{id}/decline", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@api_endpoint("decline_lead")
-def decline_lead(req: func.HttpRequest) -> func.HttpResponse:
-    return _change(req, DeclineBody, lifecycle.decline)
+@http_route(bp, "POST", "leads/{id}/decline")
+def decline_lead(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
+    return _change(req, principal, DeclineBody, lifecycle.decline)
 
 
-@bp.function_name("update_deal")
-@bp.route(route="leads/{id}/deal", methods=["PATCH"], auth_level=func.AuthLevel.ANONYMOUS)
-@api_endpoint("update_deal")
-def update_deal(req: func.HttpRequest) -> func.HttpResponse:
-    return _change(req, DealUpdateBody, lifecycle.update_deal)
+@http_route(bp, "PATCH", "leads/{id}/deal")
+def update_deal(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
+    return _change(req, principal, DealUpdateBody, lifecycle.update_deal)
 
 
-@bp.function_name("add_team_member")
-@bp.route(route="leads/{id}/team", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@api_endpoint("add_team_member")
-def add_team_member(req: func.HttpRequest) -> func.HttpResponse:
-    return _change(req, TeamMemberBody, lifecycle.add_team_member)
+@http_route(bp, "POST", "leads/{id}/team")
+def add_team_member(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
+    return _change(req, principal, TeamMemberBody, lifecycle.add_team_member)
 
 
-@bp.function_name("close_lead")
-@bp.route(route="leads/{id}/close", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@api_endpoint("close_lead")
-def close_lead(req: func.HttpRequest) -> func.HttpResponse:
-    return _change(req, CloseBody, lifecycle.close)
+@http_route(bp, "POST", "leads/{id}/close")
+def close_lead(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
+    return _change(req, principal, CloseBody, lifecycle.close)
 
 
-@bp.function_name("lead_history")
-@bp.route(route="leads/{id}/history", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@api_endpoint("lead_history")
-def lead_history(req: func.HttpRequest) -> func.HttpResponse:
-    principal = principal_from_headers(req.headers)
+@http_route(bp, "GET", "leads/{id}/history")
+def lead_history(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     return json_response(200, {"value": leads.history(services(), principal, req.route_params["id"])})
 
 
-@bp.function_name("recommended_actions")
-@bp.route(route="actions", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@api_endpoint("recommended_actions")
-def recommended_actions(req: func.HttpRequest) -> func.HttpResponse:
-    principal = principal_from_headers(req.headers)
+@http_route(bp, "GET", "actions")
+def recommended_actions(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     return json_response(200, {"value": leads.recommended_actions(services(), principal)})
 
 
-@bp.function_name("notification_settings")
-@bp.route(route="settings/notifications", methods=["GET", "PUT"], auth_level=func.AuthLevel.ANONYMOUS)
-@api_endpoint("notification_settings")
-def notification_settings_endpoint(req: func.HttpRequest) -> func.HttpResponse:
-    principal = principal_from_headers(req.headers)
+@http_route(bp, ("GET", "PUT"), "settings/notifications")
+def notification_settings(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     if req.method.upper() == "PUT":
         principal.require_admin()
         body = parse_body(req, NotificationSettingsBody)
-        return json_response(200, notification_settings.replace(services(), principal.partner_id, body))
-    return json_response(200, notification_settings.get(services(), principal.partner_id))
+        return json_response(200, settings_service.replace(services(), principal.partner_id, body))
+    return json_response(200, settings_service.get(services(), principal.partner_id))

@@ -8,7 +8,7 @@ from functools import partial
 import azure.functions as func
 
 from functions.queue_input import run_queue_stage
-from shared.adapters.http import api_endpoint, json_response, read_json_object
+from shared.adapters.http import http_route, json_response, read_json_object
 from shared.domain.queues import MARKETPLACE_LEADS_QUEUE, REFERRALS_QUEUE
 from shared.services import intake
 from shared.services.container import services
@@ -29,9 +29,7 @@ def ingest_referral(msg: func.QueueMessage) -> None:
     run_queue_stage(REFERRALS_QUEUE, msg, partial(intake.ingest, mapper=intake.REFERRAL))
 
 
-@bp.function_name("post_marketplace_lead")
-@bp.route(route="marketplace/leads", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
-@api_endpoint("post_marketplace_lead")
+@http_route(bp, "POST", "marketplace/leads", principal=False, auth_level=func.AuthLevel.FUNCTION)
 def post_marketplace_lead(req: func.HttpRequest) -> func.HttpResponse:
     body = read_json_object(req)
     intake.queue_marketplace_lead(services(), body)

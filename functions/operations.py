@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.adapters.http import api_endpoint, json_response
+from shared.adapters.http import http_route, json_response
 from shared.services.container import services
 
 bp = func.Blueprint()
 
 
-@bp.function_name("health")
-@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@api_endpoint("health")
+@http_route(bp, "GET", "health", principal=False)
 def health(req: func.HttpRequest) -> func.HttpResponse:
     try:
         services().check_storage()
@@ -21,9 +19,7 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(200, {"status": "ok"})
 
 
-@bp.function_name("openapi")
-@bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@api_endpoint("openapi")
+@http_route(bp, "GET", "openapi.json", principal=False)
 def openapi(req: func.HttpRequest) -> func.HttpResponse:
     # Imported here: building the document's models is work a cold start need not do.
     from shared.adapters.openapi import openapi_document

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import azure.functions as func
 from azure.core.exceptions import AzureError
@@ -17,6 +18,9 @@ from pydantic_core import ErrorDetails
 
 from shared.domain.errors import FieldError, ServiceError, bad_request
 from shared.domain.strict_json import JsonRefused, loads_strict
+
+if TYPE_CHECKING:
+    from shared.domain.principal import Principal
 
 log = logging.getLogger("leads.http")
 
@@ -158,5 +162,49 @@ def api_endpoint(name: str) -> Callable[[Handler], Handler]:
             return response
 
         return wrapper
+
+    return decorate
+
+
+SignedInHandler = Callable[[func.HttpRequest, "Principal"], func.HttpResponse]
+# What the Functions host binds: one parameter named `req`. A handler's `principal` parameter is
+# filled by `http_route`, so the host must not see it.
+_HOST_SIGNATURE = inspect.Signature(
+    [inspect.Parameter("req", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=func.HttpRequest)],
+    return_annotation=func.HttpResponse,
+)
+
+
+def http_route(
+    bp: func.Blueprint,
+    methods: str | tuple[str, ...],
+    route: str,
+    *,
+    principal: bool = True,
+    auth_level: func.AuthLevel = func.AuthLevel.ANONYMOUS,
+) -> Callable[[Callable[..., func.HttpResponse]], Any]:
+    """Registers an API function named after the def, as `api_endpoint` wraps it.
+
+    With `principal` (the default) the handler is `handler(req, principal)` and gets the signed-in
+    caller, or the request ends in 401/403 before the handler runs; routes open to anyone
+    (health, the OpenAPI document, the marketplace's intake) pass `principal=False` and take `req`.
+    """
+    # Imported here: the principal adapter logs through this module, so it cannot load first.
+    from shared.adapters.principal import principal_from_headers
+
+    def decorate(handler: Callable[..., func.HttpResponse]) -> Any:
+        name = handler.__name__
+
+        @functools.wraps(handler, assigned=("__module__", "__name__", "__qualname__", "__doc__"))
+        def endpoint(req: func.HttpRequest) -> func.HttpResponse:
+            if principal:
+                return handler(req, principal_from_headers(req.headers))
+            return handler(req)
+
+        del endpoint.__wrapped__
+        endpoint.__signature__ = _HOST_SIGNATURE  # type: ignore[attr-defined]
+        verbs = [methods] if isinstance(methods, str) else list(methods)
+        registered = bp.route(route=route, methods=verbs, auth_level=auth_level)(api_endpoint(name)(endpoint))
+        return bp.function_name(name)(registered)
 
     return decorate

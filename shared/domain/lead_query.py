@@ -1,9 +1,10 @@
 """The list's tab and filters (contract §5), shared by the list and the export.
 
-`parse_lead_query` turns query parameters into a `LeadQuery` or a list of field
-errors. A `LeadQuery` knows both how to narrow a Table Storage query (the
-indexed columns it can filter on) and how to test a lead in process, so the
-list and the export always agree.
+The parameters are one pydantic model (`LeadFilters`, and `LeadListParameters` for the list's
+page size and continuation), so their JSON schema is derived, not restated. `parse_lead_query`
+turns query parameters into a `LeadQuery` or a list of field errors. A `LeadQuery` knows both
+how to narrow a Table Storage query (the indexed columns it can filter on) and how to test a lead
+in process, so the list and the export always agree.
 """
 
 from __future__ import annotations
@@ -16,6 +17,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic.fields import FieldInfo
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from shared.domain.countries import is_alpha2
 from shared.domain.enums import (
@@ -44,30 +60,6 @@ TAB_QUALIFICATIONS = {
     Tab.QUALIFIED: frozenset({Qualification.MARKETING_QUALIFIED, Qualification.SALES_QUALIFIED}),
     Tab.FAVORITES: frozenset(Qualification),
 }
-
-# Query parameter -> (enum, indexed column, lead attribute). Each is an exact-match
-# filter that Table Storage evaluates on the stored column of the same value.
-ENUM_FILTERS: dict[str, tuple[type[StrEnum], str, str]] = {
-    "callToAction": (CallToAction, "CallToAction", "call_to_action"),
-    "leadSource": (LeadSource, "LeadSource", "lead_source"),
-    "leadType": (LeadType, "LeadType", "lead_type"),
-    "quality": (Quality, "Quality", "quality"),
-    "stage": (Stage, "Stage", "stage"),
-    "status": (Status, "Status", "status"),
-    "emailValidity": (EmailValidity, "EmailValidity", "email_validity"),
-    "phoneValidity": (PhoneValidity, "PhoneValidity", "phone_validity"),
-}
-
-QUERY_PARAMETERS = (
-    "tab",
-    *ENUM_FILTERS,
-    "country",
-    "customerName",
-    "createdFrom",
-    "createdTo",
-    "top",
-    "continuationToken",
-)
 
 
 @dataclass(frozen=True)
@@ -132,56 +124,214 @@ def _values(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def parse_lead_query(params: Mapping[str, str]) -> tuple[LeadQuery, list[FieldError]]:
-    errors: list[FieldError] = []
-    tab = Tab.MARKETPLACE
-    raw_tab = params.get("tab")
-    if raw_tab is not None:
-        try:
-            tab = Tab(raw_tab.strip().lower())
-        except ValueError:
-            errors.append(FieldError("tab", "must be one of marketplace, qualified, favorites"))
-    columns: dict[str, frozenset[str]] = {}
-    for name, (enum, column, _attribute) in ENUM_FILTERS.items():
-        raw = params.get(name)
-        if raw is None:
-            continue
-        by_fold = {member.value.casefold(): member.value for member in enum}
-        values = _values(raw)
-        unknown = [value for value in values if value.casefold() not in by_fold]
-        if unknown or not values:
-            allowed = ", ".join(member.value for member in enum)
-            errors.append(FieldError(name, f"must be one or more of {allowed}"))
-            continue
-        columns[column] = frozenset(by_fold[value.casefold()] for value in values)
-    raw_country = params.get("country")
-    if raw_country is not None:
-        countries = _values(raw_country)
-        if not countries or not all(len(code) == 2 and is_alpha2(code) for code in countries):
-            errors.append(FieldError("country", "must be ISO 3166-1 alpha-2 codes such as NL or DE"))
-        else:
-            columns["Country"] = frozenset(code.upper() for code in countries)
-    customer_name = params.get("customerName")
-    if customer_name is not None and len(customer_name) > MAX_CUSTOMER_NAME:
-        errors.append(FieldError("customerName", f"must be at most {MAX_CUSTOMER_NAME} characters"))
-        customer_name = None
-    moments: dict[str, datetime | None] = {"createdFrom": None, "createdTo": None}
-    for name in moments:
-        raw = params.get(name)
-        if raw is None:
-            continue
-        try:
-            moments[name] = _parse_moment(raw)
-        except (ValueError, OverflowError):  # 9999-12-31T23:00-05:00 is past the last UTC year
-            errors.append(FieldError(name, "must be an ISO 8601 date (YYYY-MM-DD) or date-time"))
-    query = LeadQuery(
-        tab=tab,
-        columns=columns,
-        customer_name=customer_name.strip().casefold() or None if customer_name else None,
-        created_from=moments["createdFrom"],
-        created_to=moments["createdTo"],
+def _refuse(message: str) -> PydanticCustomError:
+    # The message as the client reads it, without pydantic's "Value error, " prefix.
+    return PydanticCustomError("query_parameter", message)
+
+
+def _text(raw: object) -> str:
+    if not isinstance(raw, str):
+        raise _refuse("must be text")
+    return raw
+
+
+def _tab(raw: object) -> Tab:
+    try:
+        return Tab(_text(raw).strip().lower())
+    except ValueError:
+        raise _refuse("must be one of marketplace, qualified, favorites") from None
+
+
+@dataclass(frozen=True)
+class OneOrMore:
+    """A comma-separated, case-insensitive list of an enum's values, kept as their canonical text."""
+
+    enum: type[StrEnum]
+
+    @property
+    def allowed(self) -> str:
+        return ", ".join(member.value for member in self.enum)
+
+    def parse(self, raw: object) -> frozenset[str]:
+        by_fold = {member.value.casefold(): member.value for member in self.enum}
+        values = _values(_text(raw))
+        if not values or any(value.casefold() not in by_fold for value in values):
+            raise _refuse(f"must be one or more of {self.allowed}")
+        return frozenset(by_fold[value.casefold()] for value in values)
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(self.parse, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "description": f"Comma-separated; any of: {self.allowed}"}
+
+
+def _countries(raw: object) -> frozenset[str]:
+    countries = _values(_text(raw))
+    if not countries or not all(len(code) == 2 and is_alpha2(code) for code in countries):
+        raise _refuse("must be ISO 3166-1 alpha-2 codes such as NL or DE")
+    return frozenset(code.upper() for code in countries)
+
+
+def _customer_name(raw: object) -> str | None:
+    text = _text(raw)
+    if len(text) > MAX_CUSTOMER_NAME:
+        raise _refuse(f"must be at most {MAX_CUSTOMER_NAME} characters")
+    return text.strip().casefold() or None
+
+
+def _moment(raw: object) -> datetime:
+    try:
+        return _parse_moment(_text(raw))
+    except (ValueError, OverflowError):  # 9999-12-31T23:00-05:00 is past the last UTC year
+        raise _refuse("must be an ISO 8601 date (YYYY-MM-DD) or date-time") from None
+
+
+def _top(raw: object) -> int:
+    top, errors = parse_top(_text(raw))
+    if errors:
+        raise _refuse(errors[0].message)
+    return top
+
+
+def _continuation(raw: object) -> str | None:
+    after, errors = decode_continuation(_text(raw))
+    if errors:
+        raise _refuse(errors[0].message)
+    return after
+
+
+def _described(description: str, **schema: Any) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "description": description, **schema})
+
+
+# The canonical values a filter allows; None when the parameter is absent.
+Values = frozenset[str] | None
+
+
+class LeadFilters(BaseModel):
+    """The query parameters of the list, the export and the count: the tab and the filters.
+
+    Field aliases are the parameter names; `model_json_schema(by_alias=True)` describes each
+    parameter (one property per parameter, all optional) for the OpenAPI document.
+    """
+
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", validate_by_alias=True, validate_by_name=False, defer_build=True
     )
-    return query, errors
+
+    tab: Annotated[Tab, BeforeValidator(_tab)] = Tab.MARKETPLACE
+    call_to_action: Annotated[Values, OneOrMore(CallToAction)] = Field(None, alias="callToAction")
+    lead_source: Annotated[Values, OneOrMore(LeadSource)] = Field(None, alias="leadSource")
+    lead_type: Annotated[Values, OneOrMore(LeadType)] = Field(None, alias="leadType")
+    quality: Annotated[Values, OneOrMore(Quality)] = None
+    stage: Annotated[Values, OneOrMore(Stage)] = None
+    status: Annotated[Values, OneOrMore(Status)] = None
+    email_validity: Annotated[Values, OneOrMore(EmailValidity)] = Field(None, alias="emailValidity")
+    phone_validity: Annotated[Values, OneOrMore(PhoneValidity)] = Field(None, alias="phoneValidity")
+    country: Annotated[
+        frozenset[str] | None,
+        BeforeValidator(_countries),
+        _described("Comma-separated ISO 3166-1 alpha-2 codes"),
+    ] = None
+    customer_name: Annotated[
+        str | None,
+        BeforeValidator(_customer_name),
+        _described("Case-insensitive substring of the company", maxLength=MAX_CUSTOMER_NAME),
+    ] = Field(None, alias="customerName")
+    created_from: Annotated[
+        datetime | None, BeforeValidator(_moment), _described("Inclusive; date or date-time")
+    ] = Field(None, alias="createdFrom")
+    created_to: Annotated[
+        datetime | None, BeforeValidator(_moment), _described("Exclusive; date or date-time")
+    ] = Field(None, alias="createdTo")
+
+    def to_query(self) -> LeadQuery:
+        columns = {
+            column: values
+            for name, column in _FILTER_COLUMNS.items()
+            if (values := getattr(self, name)) is not None
+        }
+        return LeadQuery(
+            tab=self.tab,
+            columns=columns,
+            customer_name=self.customer_name,
+            created_from=self.created_from,
+            created_to=self.created_to,
+        )
+
+
+class LeadListParameters(LeadFilters):
+    """The list's parameters: the filters, the page size and where to continue."""
+
+    top: Annotated[
+        int,
+        BeforeValidator(_top),
+        WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": DEFAULT_TOP}),
+    ] = DEFAULT_TOP
+    continuation_token: Annotated[
+        str | None,
+        BeforeValidator(_continuation),
+        _described("The continuationToken of the previous page"),
+    ] = Field(None, alias="continuationToken")
+
+
+def _enum_filter(field: FieldInfo) -> OneOrMore | None:
+    return next((item for item in field.metadata if isinstance(item, OneOrMore)), None)
+
+
+def _column(parameter: str) -> str:
+    """The indexed column a filter reads: the parameter's name, capitalised (`leadType` -> `LeadType`)."""
+    return parameter[0].upper() + parameter[1:]
+
+
+def _parameter(name: str, field: FieldInfo) -> str:
+    return field.alias or name
+
+
+# Query parameter -> (enum, indexed column, lead attribute). Each is an exact-match
+# filter that Table Storage evaluates on the stored column of the same value.
+ENUM_FILTERS: dict[str, tuple[type[StrEnum], str, str]] = {
+    _parameter(name, field): (enum_filter.enum, _column(_parameter(name, field)), name)
+    for name, field in LeadFilters.model_fields.items()
+    if (enum_filter := _enum_filter(field)) is not None
+}
+# Model field -> the indexed column its values are matched against.
+_FILTER_COLUMNS = {
+    **{attribute: column for _enum, column, attribute in ENUM_FILTERS.values()},
+    "country": "Country",
+}
+QUERY_PARAMETERS = tuple(_parameter(name, field) for name, field in LeadListParameters.model_fields.items())
+
+
+def _field_errors(error: ValidationError) -> list[FieldError]:
+    return [FieldError(str(item["loc"][0]), item["msg"]) for item in error.errors(include_url=False)]
+
+
+def parse_lead_query(params: Mapping[str, str]) -> tuple[LeadQuery, list[FieldError]]:
+    """The tab and filters; with errors (one per bad parameter) the query is the default one."""
+    try:
+        return LeadFilters.model_validate(dict(params)).to_query(), []
+    except ValidationError as error:
+        return LeadQuery(), _field_errors(error)
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    query: LeadQuery
+    top: int
+    after: str | None
+
+
+def parse_list_request(params: Mapping[str, str]) -> tuple[ListRequest, list[FieldError]]:
+    """The list's filters, page size and continuation; with errors the request is the default one."""
+    try:
+        parameters = LeadListParameters.model_validate(dict(params))
+    except ValidationError as error:
+        return ListRequest(LeadQuery(), DEFAULT_TOP, None), _field_errors(error)
+    return ListRequest(parameters.to_query(), parameters.top, parameters.continuation_token), []
 
 
 def parse_top(raw: str | None) -> tuple[int, list[FieldError]]:

@@ -5,6 +5,7 @@ urgency window are passed in, and nothing here reads a clock or does I/O. Every 
 be null (expired leads have no contact details, validation may not have run yet), so every
 read goes through `_text`, which turns anything missing into None instead of failing.
 
+The HTML part comes from Jinja2 templates (`templates/`) with autoescaping.
 Customer-supplied text is untrusted: it is HTML-escaped in the HTML part, and stripped of
 control characters (CR/LF above all) wherever it reaches a header, so a company name can
 neither inject markup nor add a header.
@@ -12,15 +13,20 @@ neither inject markup nor add a header.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 from shared.domain.enums import CallToAction, NotificationKind, Qualification, Quality, Status
 
@@ -254,49 +260,40 @@ def _text_details(rows: list[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
-def _html_multiline(value: str) -> str:
-    return "<br>".join(html.escape(line) for line in value.splitlines())
-
-
-def _html_details(rows: list[tuple[str, str]]) -> str:
-    cells = "".join(
-        f'<tr><th style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;color:#555">'
-        f'{html.escape(label)}</th><td style="padding:4px 0">{_html_multiline(value)}</td></tr>'
-        for label, value in rows
-    )
-    return f'<table style="border-collapse:collapse;font-size:14px">{cells}</table>'
-
-
-def _html_document(title: str, body: str) -> str:
-    return (
-        '<!DOCTYPE html><html><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title></head>"
-        '<body style="font-family:Segoe UI,Helvetica,Arial,sans-serif;color:#222;max-width:760px">'
-        f"{body}</body></html>\n"
-    )
-
-
-def _html_note(text: str, colour: str) -> str:
-    return (
-        f'<p style="background:{colour};padding:8px 12px;border-radius:4px">'
-        f"<strong>{html.escape(text)}</strong></p>"
-    )
-
-
-def _html_button(link: str, label: str) -> str:
-    return (
-        f'<p><a href="{html.escape(link, quote=True)}" style="display:inline-block;background:#0f6cbd;'
-        f'color:#fff;padding:8px 16px;border-radius:4px;text-decoration:none">{html.escape(label)}</a></p>'
-    )
-
-
 _FLAME_COLOUR = "#fde7e9"
 _SPAM_COLOUR = "#fff4ce"
 _FOOTER = "You receive this email because you are a lead notification recipient of your organisation."
 
 
-def _footer_html() -> str:
-    return f'<p style="color:#777;font-size:12px">{html.escape(_FOOTER)}</p>'
+def _escape_as_html_module(value: Any) -> Any:
+    """Jinja's finalize: text escaped as `html.escape` does (`&quot;`, `&#x27;`), markup left alone.
+
+    Autoescaping stays on; this only keeps the entities the emails have always used.
+    """
+    from markupsafe import Markup
+
+    return value if isinstance(value, Markup) else Markup(html.escape(str(value), quote=True))  # noqa: S704
+
+
+@functools.cache
+def _templates() -> Environment:
+    """The templates, read once from the package (deployed with the app); rendering does no I/O.
+
+    Jinja2 is imported on the first email, not when the app starts: most functions send none.
+    """
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        finalize=_escape_as_html_module,
+    )
+
+
+def _render_html(template: str, **context: Any) -> str:
+    return _templates().get_template(template).render(footer_text=_FOOTER, **context)
 
 
 def idempotency_key(kind: str, lead_ids: Sequence[str], recipient: str, *, scope: str = "") -> str:
@@ -363,17 +360,18 @@ def _single_lead_email(
     text_parts += ["", "-- ", _FOOTER]
     text = "\n".join(text_parts) + "\n"
 
-    html_parts = [f"<h2>{html.escape(headline)}</h2>", f"<p>{html.escape(intro)}</p>"]
-    html_parts += [_html_note(note, colour) for note, colour in notes]
-    html_parts.append(_html_button(view.link, action_label))
-    html_parts.append(_html_details(rows))
-    html_parts += [f"<p><em>{html.escape(note)}</em></p>" for note in contact_note]
-    html_parts.append(
-        f'<p style="font-size:12px;color:#555">Link: <a href="{html.escape(view.link, quote=True)}">'
-        f"{html.escape(view.link)}</a></p>"
+    html_body = _render_html(
+        "lead_email.html",
+        title=headline,
+        headline=headline,
+        intro=intro,
+        note_items=notes,
+        link=view.link,
+        action_label=action_label,
+        rows=rows,
+        contact_notes=contact_note,
     )
-    html_parts.append(_footer_html())
-    return text, _html_document(headline, "".join(html_parts))
+    return text, html_body
 
 
 # --- the three emails ----------------------------------------------------------------------
@@ -494,21 +492,6 @@ def _text_table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join([line(_DIGEST_COLUMNS), separator, *(line(row) for row in cut)])
 
 
-def _html_table(rows: list[tuple[str, ...]]) -> str:
-    cell = 'style="border:1px solid #ddd;padding:4px 8px;vertical-align:top"'
-    head = "".join(f'<th {cell} align="left">{html.escape(name)}</th>' for name in _DIGEST_COLUMNS)
-    body = []
-    for row in rows:
-        *values, link = row
-        tds = "".join(f"<td {cell}>{html.escape(_short(value, HTML_CELL_MAX))}</td>" for value in values)
-        tds += f'<td {cell}><a href="{html.escape(link, quote=True)}">Open</a></td>'
-        body.append(f"<tr>{tds}</tr>")
-    return (
-        '<table style="border-collapse:collapse;font-size:13px">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-    )
-
-
 def render_digest(
     leads: Sequence[Mapping[str, Any]],
     *,
@@ -558,9 +541,16 @@ def render_digest(
         text_parts.append("")
     text_parts += [_text_table(rows), "", "-- ", _FOOTER]
     text = "\n".join(text_parts) + "\n"
-    html_parts = [f"<h2>{html.escape(headline)}</h2>", f"<p>{html.escape(intro)}</p>"]
-    html_parts += [_html_note(note, colour) for note, colour in notes]
-    html_parts += [_html_table(rows), _footer_html()]
+    html_body = _render_html(
+        "digest_email.html",
+        title=headline,
+        headline=headline,
+        intro=intro,
+        note_items=notes,
+        columns=_DIGEST_COLUMNS,
+        # The link, last, is the row's button; the other cells are cut to HTML_CELL_MAX.
+        rows=[([_short(value, HTML_CELL_MAX) for value in row[:-1]], row[-1]) for row in rows],
+    )
     return _message(
         kind=NotificationKind.DIGEST,
         lead_ids=[view.id for view in views],
@@ -568,6 +558,6 @@ def render_digest(
         sender=sender,
         subject=f"Lead digest for {day.isoformat()}: {count} new {noun}",
         text=text,
-        html_body=_html_document(headline, "".join(html_parts)),
+        html_body=html_body,
         scope=day.isoformat(),
     )

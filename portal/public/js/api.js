@@ -1,3 +1,4 @@
+// @ts-check
 // The HTTP API of the service (same origin, absolute /api/ paths) and the sign-in handshake.
 
 export class ApiError extends Error {
@@ -86,7 +87,11 @@ async function handleUnauthenticated() {
   else problem(session.state === "signedIn" ? "signedInWithoutAccess" : "unavailable");
 }
 
-/** Call the API. Resolves to `{ body, etag, status }`; rejects with ApiError. */
+/**
+ * Call the API. Resolves to `{ body, etag, status }`; rejects with ApiError.
+ * @param {string} path
+ * @param {{ method?: string, body?: unknown, etag?: string | null, signal?: AbortSignal }} [options]
+ */
 export async function api(path, { method = "GET", body, etag, signal } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";

@@ -1,3 +1,4 @@
+// @ts-check
 // The portal's shell: header (action center, language), the hash router, and the three views.
 
 import { api, currentUser, signInUrl } from "./api.js";
@@ -114,7 +115,7 @@ function route() {
 
 document.addEventListener("portal:auth-problem", (event) => {
   const banner = clear(document.getElementById("banner"));
-  if (event.detail === "signedInWithoutAccess") banner.append(t("noPartner"));
+  if (/** @type {CustomEvent<string>} */ (event).detail === "signedInWithoutAccess") banner.append(t("noPartner"));
   else banner.append(t("notSignedIn"), " ", h("a", { href: signInUrl() }, t("signIn")));
   banner.hidden = false;
 });

@@ -1,3 +1,4 @@
+// @ts-check
 // One lead: every field, copy buttons, history, and the actions its stage allows.
 
 import { api, leadPath, ApiError } from "./api.js";

@@ -1,3 +1,4 @@
+// @ts-check
 // Modal form dialogs: native <dialog> (focus stays inside, Esc closes), server field errors shown
 // next to their fields, and the If-Match conflict handled without losing what was typed.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Building the page from data without ever parsing API text as HTML.
 
 /**
@@ -52,7 +53,11 @@ const ICONS = {
   clock: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 18a8 8 0 1 1 0-16 8 8 0 0 1 0 16zm.5-13H11v6l5.2 3.2.8-1.3-4.5-2.7z",
 };
 
-/** An inline SVG icon; `label` makes it an image with a name, otherwise it is decorative. */
+/**
+ * An inline SVG icon; `label` makes it an image with a name, otherwise it is decorative.
+ * @param {string} name
+ * @param {{ label?: string, filled?: boolean, className?: string }} [options]
+ */
 export function icon(name, { label, filled = false, className = "" } = {}) {
   const svg = document.createElementNS(SVG_NS, "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
@@ -74,12 +79,14 @@ export function icon(name, { label, filled = false, className = "" } = {}) {
 }
 
 let announcer;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let announceTimer;
 /** Say something to screen readers and show it briefly (copy confirmations, saved settings). */
 export function announce(text) {
   announcer ??= document.getElementById("toast");
   if (!announcer) return;
   announcer.textContent = text;
   announcer.hidden = false;
-  clearTimeout(announce.timer);
-  announce.timer = setTimeout(() => { announcer.hidden = true; }, 2500);
+  clearTimeout(announceTimer);
+  announceTimer = setTimeout(() => { announcer.hidden = true; }, 2500);
 }

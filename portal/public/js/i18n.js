@@ -1,9 +1,14 @@
+// @ts-check
 // English and Dutch texts, the chosen language, and locale-aware formatting.
 
 const STORAGE_KEY = "portal.language";
 export const LANGUAGES = ["en", "nl"];
 
-const MESSAGES = {
+/**
+ * Every text by language and key; both languages have the same keys (a test checks them).
+ * @type {Record<string, Record<string, string>>}
+ */
+export const MESSAGES = {
   en: {
     appTitle: "Leads",
     skipToContent: "Skip to content",
@@ -145,7 +150,6 @@ const MESSAGES = {
     actor: "By",
     system: "System",
     openLead: "Open lead from {name}",
-    valueHigh: "High", valueLow: "Low",
     // Enum values
     "enum.Valid": "Valid", "enum.Invalid": "Invalid", "enum.Spam": "Spam", "enum.Unknown": "Unknown",
     "enum.High": "High", "enum.Low": "Low",
@@ -364,6 +368,12 @@ export function locale() {
   return match || (language === "nl" ? "nl-NL" : "en-US");
 }
 
+/**
+ * The text of `key` in the chosen language, English when missing, `{name}` filled from `values`.
+ * @param {string} key
+ * @param {Record<string, unknown>} [values]
+ * @returns {string}
+ */
 export function t(key, values = {}) {
   const text = MESSAGES[language][key] ?? MESSAGES.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
@@ -385,6 +395,7 @@ export function formatDate(iso) {
   if (!iso) return t("none");
   // A calendar date (YYYY-MM-DD) is shown as that day, whatever the time zone.
   const date = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? new Date(`${iso}T00:00:00Z`) : new Date(iso);
+  /** @type {Intl.DateTimeFormatOptions} */
   const options = { dateStyle: "medium" };
   if (/^\d{4}-\d{2}-\d{2}$/.test(iso)) options.timeZone = "UTC";
   return new Intl.DateTimeFormat(locale(), options).format(date);
@@ -423,7 +434,7 @@ export function timeLeft(iso, now = Date.now()) {
 
 /** Put the texts of `[data-i18n]` elements of the static page in the chosen language. */
 export function translateStatic(root = document) {
-  for (const element of root.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
-  for (const element of root.querySelectorAll("[data-i18n-label]")) element.setAttribute("aria-label", t(element.dataset.i18nLabel));
+  for (const element of /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll("[data-i18n]"))) element.textContent = t(element.dataset.i18n);
+  for (const element of /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll("[data-i18n-label]"))) element.setAttribute("aria-label", t(element.dataset.i18nLabel));
   document.documentElement.lang = language;
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // The Leads workspace list: tabs with counts, filters kept in the URL, rows, paging as you scroll.
 
 import { api, leadPath } from "./api.js";

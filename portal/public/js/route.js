@@ -1,8 +1,11 @@
+// @ts-check
 // The hash route: `#/leads?tab=...&filters` (the list), `#/leads/{id}` (one lead), `#/settings`.
 // Emails link to `{PORTAL_BASE_URL}/#/leads/{id}`, so that form must keep working.
 
+/** @type {string[]} The API's `tab` values. */
 export const TABS = ["marketplace", "qualified", "favorites"];
 
+/** @type {Record<string, string[]>} The API's enum filters and their values, in the API's order. */
 export const ENUM_FILTERS = {
   callToAction: ["ContactMe", "TestDrive", "FreeTrial", "DownloadNow"],
   leadSource: ["AppSource", "AzureMarketplace", "AzurePortal"],
@@ -14,6 +17,7 @@ export const ENUM_FILTERS = {
   phoneValidity: ["Valid", "Invalid", "Unknown"],
 };
 // Filters kept in the URL besides the enum ones; `createdUntil` is an inclusive day.
+/** @type {string[]} */
 export const TEXT_FILTERS = ["country", "customerName", "createdFrom", "createdUntil"];
 
 export function parseRoute(hash = location.hash) {
@@ -57,12 +61,17 @@ function nextDay(day) {
   return date.toISOString().slice(0, 10);
 }
 
-/** The API's query for a tab and filters: the same for the list, the counts and the export. */
+/**
+ * The API's query for a tab and filters: the same for the list, the counts and the export.
+ * @param {string} tab
+ * @param {Record<string, string | string[]>} filters
+ * @returns {URLSearchParams}
+ */
 export function apiParams(tab, filters) {
   const params = new URLSearchParams({ tab });
   for (const [name, value] of Object.entries(filters)) {
     if (name === "createdUntil") params.set("createdTo", nextDay(value)); // the API's end is exclusive
-    else if (name === "country") params.set(name, value.split(/[\s,;]+/).filter(Boolean).map((c) => c.toUpperCase()).join(","));
+    else if (name === "country") params.set(name, /** @type {string} */ (value).split(/[\s,;]+/).filter(Boolean).map((c) => c.toUpperCase()).join(","));
     else params.set(name, Array.isArray(value) ? value.join(",") : value);
   }
   return params;

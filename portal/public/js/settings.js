@@ -1,3 +1,4 @@
+// @ts-check
 // Notification settings: who receives lead emails. Editable by ReferralsAdmin only.
 
 import { api, ApiError } from "./api.js";
