@@ -24,16 +24,18 @@ from shared.domain.commands import (
     DeclineBody,
     TeamMemberBody,
 )
-from shared.domain.countries import alpha2_codes
-from shared.domain.enums import ActionKind, HistoryAction, SpamFlag, Status, Tab, Urgency
+from shared.domain.enums import ActionKind, HistoryAction, SpamFlag, Status, Urgency
 from shared.domain.lead import INTERNAL_FIELDS, Lead, WireModel
 from shared.domain.lead_ids import LEAD_ID_PATTERN
-from shared.domain.lead_query import ENUM_FILTERS, MAX_CUSTOMER_NAME, MAX_TOKEN_LENGTH, MAX_TOP
+from shared.domain.lead_query import (
+    CONTINUATION_TOKEN_FORMAT,
+    LeadFilters,
+    LeadListParameters,
+)
 from shared.domain.recipients import NotificationSettingsBody
 
 _REF = "#/components/schemas/{model}"
 # A custom string format: the only valid values are tokens the service issued in an earlier page.
-CONTINUATION_TOKEN_FORMAT = "continuation-token"  # noqa: S105 (a format name, not a secret)
 PORTAL_MEDIA_TYPES = ("text/html", "text/css", "text/javascript", "image/svg+xml")
 
 
@@ -263,83 +265,20 @@ def _mutation(operation_id: str, summary: str, body: type[BaseModel], *next_ops:
     }
 
 
-def _list_parameters() -> list[dict[str, Any]]:
-    """The list's tab and filters, as `parse_lead_query` reads them."""
-    parameters: list[dict[str, Any]] = [
-        {
-            "name": "tab",
-            "in": "query",
-            "description": "Case-insensitive",
-            "schema": {
-                "type": "string",
-                "enum": [tab.value for tab in Tab],
-                "default": Tab.MARKETPLACE.value,
-            },
-        },
-    ]
-    for name, (enum, _column, _attribute) in ENUM_FILTERS.items():
-        parameters.append(
-            {
-                "name": name,
-                "in": "query",
-                "description": "Any of these values, comma-separated, case-insensitive",
-                "style": "form",
-                "explode": False,
-                "schema": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {"type": "string", "enum": [member.value for member in enum]},
-                },
-            }
-        )
-    parameters += [
-        {
-            "name": "country",
-            "in": "query",
-            "description": "ISO 3166-1 alpha-2 codes, comma-separated, case-insensitive",
-            "style": "form",
-            "explode": False,
-            "schema": {
-                "type": "array",
-                "minItems": 1,
-                "items": {"type": "string", "pattern": "^[A-Za-z]{2}$", "enum": sorted(alpha2_codes())},
-            },
-        },
-        {
-            "name": "customerName",
-            "in": "query",
-            "description": "Case-insensitive substring of `customer.company`",
-            "schema": {"type": "string", "maxLength": MAX_CUSTOMER_NAME},
-        },
-    ]
-    for name, meaning in (("createdFrom", "Inclusive"), ("createdTo", "Exclusive")):
-        parameters.append(
-            {
-                "name": name,
-                "in": "query",
-                "description": f"{meaning}; a date (00:00 UTC) or a date-time with an offset",
-                "schema": {
-                    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
-                },
-            }
-        )
+def _query_parameters(model: type[LeadFilters]) -> list[dict[str, Any]]:
+    """The query parameters of a list route, read from the model the handler parses them with."""
+    parameters: list[dict[str, Any]] = []
+    for name, described in model.model_json_schema(by_alias=True)["properties"].items():
+        schema = {key: value for key, value in described.items() if key not in ("title", "description")}
+        if schema.get("default", ...) is None:
+            del schema["default"]  # absent, not null
+        parameter: dict[str, Any] = {"name": name, "in": "query", "schema": schema}
+        if "description" in described:
+            parameter["description"] = described["description"]
+        if schema.get("type") == "array":
+            parameter |= {"style": "form", "explode": False}  # comma-separated values
+        parameters.append(parameter)
     return parameters
-
-
-def _paging_parameters() -> list[dict[str, Any]]:
-    return [
-        {
-            "name": "top",
-            "in": "query",
-            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": 50},
-        },
-        {
-            "name": "continuationToken",
-            "in": "query",
-            "description": "The previous page's `continuationToken`, as issued; any other value answers 400",
-            "schema": {"type": "string", "format": CONTINUATION_TOKEN_FORMAT, "maxLength": MAX_TOKEN_LENGTH},
-        },
-    ]
 
 
 def _read(
@@ -396,7 +335,7 @@ def openapi_document() -> dict[str, Any]:
                 "List leads, newest first",
                 {"description": "A page of leads", "content": _json(_answer(LeadList)), "links": from_list},
                 400,
-                parameters=[*_list_parameters(), *_paging_parameters()],
+                parameters=_query_parameters(LeadListParameters),
             )
         },
         "/api/leads/export": {
@@ -417,7 +356,7 @@ def openapi_document() -> dict[str, Any]:
                     "content": {"text/csv": {"schema": {"type": "string"}}},
                 },
                 400,
-                parameters=_list_parameters(),
+                parameters=_query_parameters(LeadFilters),
             )
         },
         "/api/leads/count": {
@@ -426,7 +365,7 @@ def openapi_document() -> dict[str, Any]:
                 "How many leads the list shows for the same tab and filters, over all pages",
                 {"description": "The count", "content": _json(_answer(LeadCount))},
                 400,
-                parameters=_list_parameters(),
+                parameters=_query_parameters(LeadFilters),
             )
         },
         "/api/leads/{id}": {

@@ -33,7 +33,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from shared.domain.countries import is_alpha2
+from shared.domain.countries import alpha2_codes, is_alpha2
 from shared.domain.enums import (
     CallToAction,
     EmailValidity,
@@ -54,6 +54,9 @@ DEFAULT_TOP = 50
 MAX_TOP = 500
 MAX_CUSTOMER_NAME = 200
 MAX_TOKEN_LENGTH = 200
+# A custom string format for the API's description: the only valid values are tokens the service
+# issued in an earlier page.
+CONTINUATION_TOKEN_FORMAT = "continuation-token"  # noqa: S105 (a format name, not a secret)
 
 TAB_QUALIFICATIONS = {
     Tab.MARKETPLACE: frozenset({Qualification.DIRECT}),
@@ -165,7 +168,13 @@ class OneOrMore:
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        return {"type": "string", "description": f"Comma-separated; any of: {self.allowed}"}
+        # Sent comma-separated (the API description's `style: form, explode: false`).
+        return {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "enum": [member.value for member in self.enum]},
+            "description": "Any of these values, comma-separated, case-insensitive",
+        }
 
 
 def _countries(raw: object) -> frozenset[str]:
@@ -207,6 +216,15 @@ def _described(description: str, **schema: Any) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", "description": description, **schema})
 
 
+def _moment_schema(meaning: str) -> WithJsonSchema:
+    return WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+            "description": f"{meaning}; a date (00:00 UTC) or a date-time with an offset",
+        }
+    )
+
+
 # The canonical values a filter allows; None when the parameter is absent.
 Values = frozenset[str] | None
 
@@ -222,7 +240,13 @@ class LeadFilters(BaseModel):
         frozen=True, extra="ignore", validate_by_alias=True, validate_by_name=False, defer_build=True
     )
 
-    tab: Annotated[Tab, BeforeValidator(_tab)] = Tab.MARKETPLACE
+    tab: Annotated[
+        Tab,
+        BeforeValidator(_tab),
+        WithJsonSchema(
+            {"type": "string", "enum": [tab.value for tab in Tab], "description": "Case-insensitive"}
+        ),
+    ] = Tab.MARKETPLACE
     call_to_action: Annotated[Values, OneOrMore(CallToAction)] = Field(None, alias="callToAction")
     lead_source: Annotated[Values, OneOrMore(LeadSource)] = Field(None, alias="leadSource")
     lead_type: Annotated[Values, OneOrMore(LeadType)] = Field(None, alias="leadType")
@@ -234,19 +258,26 @@ class LeadFilters(BaseModel):
     country: Annotated[
         frozenset[str] | None,
         BeforeValidator(_countries),
-        _described("Comma-separated ISO 3166-1 alpha-2 codes"),
+        WithJsonSchema(
+            {
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "string", "pattern": "^[A-Za-z]{2}$", "enum": sorted(alpha2_codes())},
+                "description": "ISO 3166-1 alpha-2 codes, comma-separated, case-insensitive",
+            }
+        ),
     ] = None
     customer_name: Annotated[
         str | None,
         BeforeValidator(_customer_name),
-        _described("Case-insensitive substring of the company", maxLength=MAX_CUSTOMER_NAME),
+        _described("Case-insensitive substring of `customer.company`", maxLength=MAX_CUSTOMER_NAME),
     ] = Field(None, alias="customerName")
-    created_from: Annotated[
-        datetime | None, BeforeValidator(_moment), _described("Inclusive; date or date-time")
-    ] = Field(None, alias="createdFrom")
-    created_to: Annotated[
-        datetime | None, BeforeValidator(_moment), _described("Exclusive; date or date-time")
-    ] = Field(None, alias="createdTo")
+    created_from: Annotated[datetime | None, BeforeValidator(_moment), _moment_schema("Inclusive")] = Field(
+        None, alias="createdFrom"
+    )
+    created_to: Annotated[datetime | None, BeforeValidator(_moment), _moment_schema("Exclusive")] = Field(
+        None, alias="createdTo"
+    )
 
     def to_query(self) -> LeadQuery:
         columns = {
@@ -274,7 +305,11 @@ class LeadListParameters(LeadFilters):
     continuation_token: Annotated[
         str | None,
         BeforeValidator(_continuation),
-        _described("The continuationToken of the previous page"),
+        _described(
+            "The previous page's `continuationToken`, as issued; any other value answers 400",
+            format=CONTINUATION_TOKEN_FORMAT,
+            maxLength=MAX_TOKEN_LENGTH,
+        ),
     ] = Field(None, alias="continuationToken")
 
 

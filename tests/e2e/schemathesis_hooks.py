@@ -10,9 +10,8 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import strategies as st
 
-from shared.adapters.openapi import CONTINUATION_TOKEN_FORMAT
 from shared.domain.lead_ids import is_lead_id
-from shared.domain.lead_query import encode_continuation
+from shared.domain.lead_query import CONTINUATION_TOKEN_FORMAT, encode_continuation
 
 # The first, a middle and the last possible lead id.
 _LEAD_IDS = ("0000000000000" + "0000000000", "8204006752396" + "s8v0cpv8qv", "9999999999999" + "zzzzzzzzzz")

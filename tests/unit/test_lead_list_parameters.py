@@ -40,10 +40,9 @@ def test_the_schema_names_every_parameter_as_clients_send_it() -> None:
         "top",
         "continuationToken",
     )
-    assert properties["stage"]["type"] == "string"
-    assert properties["stage"]["description"] == "Comma-separated; any of: " + ", ".join(
-        stage.value for stage in Stage
-    )
+    # A comma-separated list of the enum, as the API description states it.
+    assert properties["stage"]["type"] == "array"
+    assert properties["stage"]["items"]["enum"] == [stage.value for stage in Stage]
     assert {key: properties["top"][key] for key in ("type", "minimum", "maximum", "default")} == {
         "type": "integer",
         "minimum": 1,
