@@ -1,7 +1,8 @@
 """Leads in Azure Table Storage, one partition per partner.
 
 Rows of the `Leads` table, PartitionKey = partner id:
-- `lead|<leadId>`   the lead: its JSON in `Data*` columns, plus indexed columns for filters;
+- `lead|<leadId>`   the lead: its JSON in `Data*` columns in the stored format named by
+                    `FormatVersion` (`lead_format`), plus indexed columns for filters;
 - `key|<key>`       the idempotency key of an inbound message, written with the lead it made;
 - `hist|<leadId>|<seq>` audit entries, written with the change they record;
 - `out|<eventId>`   events waiting to be published (a transactional outbox);
@@ -26,6 +27,7 @@ from azure.core.paging import PageIterator
 from azure.data.tables import TableClient, TableEntity, TableTransactionError, UpdateMode
 
 from shared.adapters.azure_limits import MAX_BATCH_OPERATIONS, MAX_FILTER_COMPARISONS, filter_comparisons
+from shared.adapters.lead_format import FORMAT_VERSION_COLUMN, lead_from_json, lead_to_json
 from shared.domain.enums import HistoryAction, Status
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import id_bound
@@ -88,13 +90,14 @@ def index_columns(lead: Lead) -> dict[str, str | None]:
 
 
 def lead_entity(lead: Lead) -> dict[str, Any]:
-    data = lead.model_dump_json(by_alias=True)
+    version, data = lead_to_json(lead)
     chunks = [data[i : i + _CHUNK] for i in range(0, len(data), _CHUNK)]
     if len(chunks) > _MAX_CHUNKS:
         raise ValueError("lead is too large to store")
     entity: dict[str, Any] = {
         "PartitionKey": lead.partner_id,
         "RowKey": lead_row_key(lead.id),
+        FORMAT_VERSION_COLUMN: version,
         "Chunks": len(chunks),
         **{f"Data{i}": chunk for i, chunk in enumerate(chunks)},
     }
@@ -104,7 +107,7 @@ def lead_entity(lead: Lead) -> dict[str, Any]:
 
 def _lead_from_entity(entity: TableEntity) -> StoredLead:
     data = "".join(entity[f"Data{i}"] for i in range(int(entity["Chunks"])))
-    lead = Lead.model_validate_json(data)
+    lead = lead_from_json(data, entity.get(FORMAT_VERSION_COLUMN))
     etag = cast(str, entity.metadata["etag"])  # Optional in the SDK's types; a read entity has one.
     columns = {name: entity.get(name) for name in index_columns(lead)}
     return StoredLead(lead, etag, columns)

@@ -67,6 +67,29 @@ class Claim:
     etag: str | None = None
 
 
+@dataclass(frozen=True)
+class ClaimRecord:
+    """One email's claim row as stored: its state and the leads it was claimed for."""
+
+    row_key: str
+    state: ClaimState
+    lead_ids: tuple[str, ...]
+    claimed_at: datetime
+    # The digest batch number the row key ends in; None for a claim of another kind.
+    digest_batch: int | None
+
+    @classmethod
+    def from_entity(cls, entity: dict[str, Any]) -> ClaimRecord:
+        row_key = entity["RowKey"]
+        return cls(
+            row_key=row_key,
+            state=ClaimState(entity["State"]),
+            lead_ids=tuple(json.loads(entity.get("LeadIds") or "[]")),
+            claimed_at=_as_utc(entity["ClaimedAt"]),
+            digest_batch=digest_batch_of(row_key),
+        )
+
+
 class AssignmentContention(Exception):
     """The day's count row kept changing under us; the message is retried later."""
 
@@ -217,10 +240,11 @@ class NotificationLog:
             row = self._get(partner_id, row_key)
             if row is None:
                 continue  # deleted between our insert and our read: try the insert again
-            claimed_ids = tuple(json.loads(row.get("LeadIds") or "[]"))
-            if row["State"] != ClaimState.PENDING:
+            existing = ClaimRecord.from_entity(row)
+            claimed_ids = existing.lead_ids
+            if existing.state is not ClaimState.PENDING:
                 return Claim(row_key, ClaimOutcome.DONE, claimed_ids)
-            if now - _as_utc(row["ClaimedAt"]) < lease:
+            if now - existing.claimed_at < lease:
                 return Claim(row_key, ClaimOutcome.IN_PROGRESS, claimed_ids)
             try:
                 updated = self._table.update_entity(
@@ -272,12 +296,13 @@ class NotificationLog:
                 raise
             # Someone took the claim over meanwhile: it is theirs now.
 
-    def claims(self, partner_id: str, prefix: str) -> list[dict[str, Any]]:
+    def claims(self, partner_id: str, prefix: str) -> list[ClaimRecord]:
+        """The claim rows whose key starts with `prefix` (one recipient's digests of a day)."""
         rows = self._table.query_entities(
             "PartitionKey eq @pk and RowKey gt @lo and RowKey lt @hi",
             parameters={"pk": partner_id, "lo": prefix, "hi": prefix[:-1] + "}"},
         )
-        return list(rows)
+        return [ClaimRecord.from_entity(row) for row in rows]
 
 
 def new_lead_claim_key(lead_id: str, recipient: str) -> str:
@@ -288,9 +313,19 @@ def overdue_claim_key(lead_id: str, recipient: str) -> str:
     return f"mail|ContactOverdue|{lead_id}|{recipient_key(recipient)}"
 
 
+_DIGEST_KIND = "mail|Digest|"
+
+
 def digest_claim_prefix(day: date, recipient: str) -> str:
-    return f"mail|Digest|{day.isoformat()}|{recipient_key(recipient)}|"
+    return f"{_DIGEST_KIND}{day.isoformat()}|{recipient_key(recipient)}|"
 
 
 def digest_claim_key(day: date, recipient: str, batch: int) -> str:
     return f"{digest_claim_prefix(day, recipient)}{batch:04d}"
+
+
+def digest_batch_of(row_key: str) -> int | None:
+    """The batch number of a digest claim's row key (`digest_claim_key`); None for other claims."""
+    if not row_key.startswith(_DIGEST_KIND):
+        return None
+    return int(row_key.rsplit("|", 1)[1])

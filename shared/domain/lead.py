@@ -1,8 +1,9 @@
-"""The lead aggregate as stored, and its resource form (contract §4).
+"""The lead aggregate, and its resource form (contract §4).
 
-One pydantic model serves storage and the API: fields are snake_case in Python
-and camelCase on the wire. Derived values (urgency, favorite, eTag) are added
-when a lead is shown, because they depend on the reader and on the clock.
+Fields are snake_case in Python and camelCase on the wire. Storage keeps its own
+versioned form of a lead and maps it to and from this model, so this one may change.
+Derived values (urgency, favorite, eTag) are added when a lead is shown, because they
+depend on the reader and on the clock.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from shared.domain.intake_mapping import (
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import new_lead_id
 from shared.domain.queues import CONTACT_VALIDATION_QUEUE, MARKETPLACE_LEADS_QUEUE
+from shared.services import lead_changes
 from shared.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -119,8 +120,8 @@ def ingest(services: Services, raw: bytes | str, mapper: Mapper) -> IntakeResult
     services.queues.send(CONTACT_VALIDATION_QUEUE, {"partnerId": lead.partner_id, "leadId": lead.id})
     # Only the delivery that stored the lead sends its LeadCreated; if it died before
     # sending, the dispatcher timer sends the row it left in the outbox.
-    if created and change.event is not None:
-        services.events.publish(change.event)
+    if created:
+        lead_changes.publish(services, change)
     return IntakeResult(lead.partner_id, lead.id, created)
 
 

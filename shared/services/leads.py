@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import logging
-import random
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.adapters.lead_repository import ConcurrentUpdate, StoredLead
+from shared.adapters.lead_repository import StoredLead
 from shared.domain import action_center, lifecycle
 from shared.domain.enums import Stage, Tab
 from shared.domain.errors import invalid_transition, not_found, precondition_failed
@@ -20,16 +17,9 @@ from shared.domain.lead import Lead
 from shared.domain.lead_ids import is_lead_id
 from shared.domain.lead_query import LeadQuery
 from shared.domain.principal import Principal
+from shared.services import lead_changes
 from shared.services.container import Services
 
-log = logging.getLogger(__name__)
-
-# Attempts at a change that lost a race when the caller sent no If-Match: the
-# change is decided again on the fresh lead, so no update is ever lost. Each
-# lost round means another writer won, so even many racing writers all land.
-_ATTEMPTS = 30
-# A short random pause after a lost race spreads the retries of racing writers.
-_BACKOFF_SECONDS = 0.01
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lead-read")
 
 # Table Storage returns at most 1,000 rows per request.
@@ -141,34 +131,26 @@ def change_lead(
     services: Services, principal: Principal, lead_id: str, decide: Decide, *, if_match: str | None
 ) -> LeadView:
     """Apply a lifecycle change: refused (409), stale (412), or stored with its history and event."""
-    for attempt in range(_ATTEMPTS):
-        stored = _stored(services, principal, lead_id)
-        if if_match is not None and if_match.strip() not in (stored.etag, "*"):
-            raise precondition_failed()
-        try:
-            change = decide(stored.lead, services.clock())
-        except lifecycle.ChangeRefused as refused:
-            raise invalid_transition(str(refused)) from None
-        try:
-            etag = services.leads.save(change, stored.etag)
-        except ConcurrentUpdate:
-            if if_match is not None:
-                raise precondition_failed() from None
-            time.sleep(random.uniform(0, _BACKOFF_SECONDS * min(attempt + 1, 5)))
-            continue
-        if change.event is not None:
-            services.events.publish(change.event)
-        favorite = services.leads.is_favorite(principal.partner_id, principal.user_id, lead_id)
-        log.info(
-            "lead changed",
-            extra={
-                "partner_id": principal.partner_id,
-                "lead_id": lead_id,
-                "action": change.history.action.value,
-            },
+    if not is_lead_id(lead_id):
+        raise not_found()
+    try:
+        outcome = lead_changes.change(
+            services,
+            principal.partner_id,
+            lead_id,
+            lambda stored, now: decide(stored.lead, now),
+            if_match=if_match,
         )
-        return _view(services, change.lead, etag, favorite)
-    raise precondition_failed("The lead is being changed by others right now; reload it and try again.")
+    except lifecycle.ChangeRefused as refused:
+        raise invalid_transition(str(refused)) from None
+    except lead_changes.ChangeContention:
+        raise precondition_failed(
+            "The lead is being changed by others right now; reload it and try again."
+        ) from None
+    if outcome is None:
+        raise not_found()
+    favorite = services.leads.is_favorite(principal.partner_id, principal.user_id, lead_id)
+    return _view(services, outcome.stored.lead, outcome.stored.etag, favorite)
 
 
 def history(services: Services, principal: Principal, lead_id: str) -> list[dict[str, Any]]:

@@ -306,31 +306,30 @@ def _send_digest_to(
 
     contended = 0
     while True:
-        rows = book.claims(partner_id, digest_claim_prefix(day, recipient))
-        covered: set[str] = set()
-        for row in rows:
-            covered.update(json.loads(row.get("LeadIds") or "[]"))
+        claims = book.claims(partner_id, digest_claim_prefix(day, recipient))
+        covered = {lead_id for claim in claims for lead_id in claim.lead_ids}
         # Finish batches a crashed or failed run left Pending (same leads, same key).
-        for row in rows:
-            if row["State"] == ClaimState.PENDING:
-                ids = tuple(json.loads(row.get("LeadIds") or "[]"))
+        for claim in claims:
+            if claim.state is ClaimState.PENDING:
                 outcome = _deliver(
                     services,
                     sender,
                     partner_id,
-                    row["RowKey"],
+                    claim.row_key,
                     kind=NotificationKind.DIGEST,
                     recipient=recipient,
-                    lead_ids=ids,
+                    lead_ids=claim.lead_ids,
                     render=render,
                 )
                 if outcome is ClaimOutcome.IN_PROGRESS:
-                    raise NotificationInProgress(row["RowKey"])
+                    raise NotificationInProgress(claim.row_key)
                 sent += outcome is not ClaimOutcome.DONE
         remaining = tuple(lead_id for lead_id in digest_ids if lead_id not in covered)
         if not remaining:
             return sent
-        batch = max((int(row["RowKey"].rsplit("|", 1)[1]) for row in rows), default=-1) + 1
+        batch = (
+            max((claim.digest_batch for claim in claims if claim.digest_batch is not None), default=-1) + 1
+        )
         outcome = _deliver(
             services,
             sender,

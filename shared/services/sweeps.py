@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 
 from shared.adapters.due_index import DueKind, DueRow
 from shared.adapters.email_senders import EmailSender, OutboxSender
-from shared.adapters.lead_repository import ConcurrentUpdate, StoredLead
+from shared.adapters.lead_repository import StoredLead
 from shared.domain import lifecycle
 from shared.domain.enums import Stage
+from shared.services import lead_changes
 from shared.services.container import Services
 
 log = logging.getLogger("leads.sweeps")
 
-_ATTEMPTS = 5
 # The dispatcher leaves younger outbox rows to the writer that is sending them right now.
 OUTBOX_GRACE = timedelta(minutes=2)
 
@@ -42,23 +42,12 @@ class SweepResult:
 def _change_fresh_lead(
     services: Services, partner_id: str, lead_id: str, decide: Decide
 ) -> lifecycle.Change | None:
-    """Re-read the lead, decide, and store the change; again if another writer got there first.
+    """Re-read the lead, decide, store the change and publish its event (see `lead_changes`).
 
     None when the lead is gone or has nothing to change any more.
     """
-    for _attempt in range(_ATTEMPTS):
-        stored = services.leads.get(partner_id, lead_id)
-        if stored is None:
-            return None
-        change = decide(stored)
-        if change is None:
-            return None
-        try:
-            services.leads.save(change, stored.etag)
-        except ConcurrentUpdate:
-            continue
-        return change
-    raise ConcurrentUpdate(lead_id)
+    outcome = lead_changes.change(services, partner_id, lead_id, lambda stored, _now: decide(stored))
+    return None if outcome is None else outcome.change
 
 
 def _expiry(services: Services, now: datetime) -> Decide:
@@ -79,11 +68,7 @@ def expire_if_due(services: Services, partner_id: str, lead_id: str, now: dateti
     shown, emailed or reminded about as Received until the next sweep.
     """
     change = _change_fresh_lead(services, partner_id, lead_id, _expiry(services, now or services.clock()))
-    if change is None:
-        return False
-    if change.event is not None:
-        services.events.publish(change.event)
-    return True
+    return change is not None
 
 
 def expire_leads(services: Services) -> SweepResult:

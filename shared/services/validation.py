@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.adapters.lead_repository import ConcurrentUpdate
+from shared.adapters.lead_repository import StoredLead
 from shared.config import Settings
 from shared.domain import lifecycle
 from shared.domain.contact_validation import DomainStatusLookup, check_contact
@@ -15,14 +13,9 @@ from shared.domain.enums import PhoneValidity, Status
 from shared.domain.intake_mapping import UnprocessableLead
 from shared.domain.lead import Lead
 from shared.domain.queues import LEAD_NOTIFICATIONS_QUEUE
-from shared.services import sweeps
+from shared.services import lead_changes, sweeps
 from shared.services.container import Services
 from shared.services.queue_stage import lead_message
-
-_ATTEMPTS = 5
-# A lost race is with a person acting on the lead (accept, decline); a short random
-# pause lets that request finish before the next read.
-_BACKOFF_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -66,27 +59,18 @@ def validation_change(
 def validate_lead(services: Services, raw: bytes) -> ValidationResult:
     """Validate once (a redelivered message finds the lead validated), then queue its notification."""
     partner_id, lead_id = lead_message(raw)
-    validated = False
-    for attempt in range(_ATTEMPTS):
-        if attempt:
-            time.sleep(random.uniform(0, _BACKOFF_SECONDS * attempt))
-        stored = services.leads.get(partner_id, lead_id)
-        if stored is None:
-            raise UnprocessableLead(f"no lead {lead_id[:40]} for partner {partner_id[:40]}")
+
+    def decide(stored: StoredLead, now: datetime) -> lifecycle.Change | None:
         # Validated already (a redelivery), or expired first: its contact is gone, nothing to check.
         if stored.lead.validated_date_time is not None or stored.lead.status is Status.EXPIRED:
-            break
-        change = validation_change(stored.lead, services.settings, services.domain_lookup, services.clock())
-        try:
-            services.leads.save(change, stored.etag)
-        except ConcurrentUpdate:
-            continue
-        validated = True
-        break
-    else:
-        raise ConcurrentUpdate(lead_id)
+            return None
+        return validation_change(stored.lead, services.settings, services.domain_lookup, now)
+
+    outcome = lead_changes.change(services, partner_id, lead_id, decide)
+    if outcome is None:
+        raise UnprocessableLead(f"no lead {lead_id[:40]} for partner {partner_id[:40]}")
     # A lead that arrived already past its expiry is expired before anyone is emailed about it.
-    if lifecycle.is_expiry_due(stored.lead, services.clock()):
+    if lifecycle.is_expiry_due(outcome.stored.lead, services.clock()):
         sweeps.expire_if_due(services, partner_id, lead_id)
     services.queues.send(LEAD_NOTIFICATIONS_QUEUE, {"partnerId": partner_id, "leadId": lead_id})
-    return ValidationResult(partner_id, lead_id, validated)
+    return ValidationResult(partner_id, lead_id, outcome.change is not None)

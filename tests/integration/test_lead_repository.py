@@ -232,6 +232,43 @@ def test_large_lead_round_trip(services: Services, repo: LeadRepository, charact
     assert max(sizes) <= 32_767
 
 
+def test_a_lead_row_stored_before_formats_had_a_version_reads_and_is_rewritten_versioned(
+    services: Services, repo: LeadRepository
+) -> None:
+    partner = unique_partner()
+    lead = make_lead(partner)
+    table = services.clients.table("Leads")
+    # The row as this service wrote it before: the API model's JSON, no FormatVersion column.
+    old_row = {
+        "PartitionKey": partner,
+        "RowKey": f"lead|{lead.id}",
+        "Chunks": 1,
+        "Data0": lead.model_dump_json(by_alias=True),
+        "Stage": lead.stage.value,
+        "Qualification": lead.qualification.value,
+        "LeadType": lead.lead_type.value,
+    }
+    table.create_entity(old_row)
+    assert "FormatVersion" not in table.get_entity(partner, f"lead|{lead.id}")
+
+    stored = repo.get(partner, lead.id)
+    assert stored is not None and stored.lead == lead
+    assert ids(repo.query(partner, LeadQuery())) == [lead.id]
+    assert ids(repo.get_many(partner, [lead.id])) == [lead.id]
+
+    body = AcceptBody.model_validate(accept_body())
+    repo.save(lifecycle.accept(stored.lead, body, actor="u1", now=BASE), stored.etag)
+    assert table.get_entity(partner, f"lead|{lead.id}")["FormatVersion"] == 1
+    accepted = repo.get(partner, lead.id)
+    assert accepted is not None and accepted.lead.deal is not None
+
+
+def test_a_new_lead_row_names_its_format_version(services: Services, repo: LeadRepository) -> None:
+    partner = unique_partner()
+    lead = store(repo, make_lead(partner))
+    assert services.clients.table("Leads").get_entity(partner, f"lead|{lead.id}")["FormatVersion"] == 1
+
+
 HOSTILE = [
     "O'Brien & Sons",
     "x' or PartitionKey ne 'x",

@@ -1,0 +1,134 @@
+"""The one change path on Azurite: lost races, If-Match, giving up, and what it publishes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+
+from shared.adapters.lead_repository import LeadRepository, StoredLead
+from shared.domain import lifecycle
+from shared.domain.commands import AcceptBody, TeamMemberBody
+from shared.domain.errors import ServiceError
+from shared.domain.lead import Lead
+from shared.services import intake, lead_changes
+from shared.services.container import Services
+from tests.support.leads import accept_body, referral, unique_partner
+
+ACCEPT = AcceptBody.model_validate(accept_body())
+
+
+class RacedLeads(LeadRepository):
+    """The real repository; before each of its first `races` saves, `other_writer` changes the lead."""
+
+    def __init__(self, inner: LeadRepository, other_writer: Callable[[], None], races: int) -> None:
+        super().__init__(inner._table)
+        self._other_writer = other_writer
+        self._races = races
+        self.saves = 0
+
+    def save(self, change: lifecycle.Change, etag: str) -> str:
+        self.saves += 1
+        if self.saves <= self._races:
+            self._other_writer()
+        return super().save(change, etag)
+
+
+def new_lead(services: Services) -> Lead:
+    body = referral(unique_partner(), created=services.clock())
+    result = intake.ingest(services, json.dumps(body), intake.REFERRAL)
+    stored = services.leads.get(result.partner_id, result.lead_id)
+    assert stored is not None
+    return stored.lead
+
+
+def add_member(name: str) -> lead_changes.Decide:
+    body = TeamMemberBody.model_validate({"name": name, "email": f"{name}@p.example"})
+
+    def decide(stored: StoredLead, now: datetime) -> lifecycle.Change:
+        return lifecycle.add_team_member(stored.lead, body, actor="u", now=now)
+
+    return decide
+
+
+def accept(stored: StoredLead, now: datetime) -> lifecycle.Change:
+    return lifecycle.accept(stored.lead, ACCEPT, actor="u", now=now)
+
+
+def test_a_lost_race_is_decided_again_on_the_fresh_lead(services: Services) -> None:
+    lead = new_lead(services)
+    lead_changes.change(services, lead.partner_id, lead.id, accept)
+    other = Services.build(services.settings, clock=services.clock)
+    raced = RacedLeads(
+        services.leads,
+        lambda: lead_changes.change(other, lead.partner_id, lead.id, add_member("Ann")),
+        races=3,
+    )
+    services.leads = raced
+
+    outcome = lead_changes.change(services, lead.partner_id, lead.id, add_member("Bo"))
+
+    assert outcome is not None and outcome.change is not None
+    assert raced.saves == 4  # three lost races, then the fourth attempt landed
+    stored = services.leads.get(lead.partner_id, lead.id)
+    assert stored is not None and stored.etag == outcome.stored.etag
+    assert sorted(member.name for member in stored.lead.team) == ["Ann", "Ann", "Ann", "Bo"]
+
+
+def test_with_if_match_a_lost_race_is_412_at_once(services: Services) -> None:
+    lead = new_lead(services)
+    stored = services.leads.get(lead.partner_id, lead.id)
+    assert stored is not None
+    other = Services.build(services.settings, clock=services.clock)
+    raced = RacedLeads(
+        services.leads, lambda: lead_changes.change(other, lead.partner_id, lead.id, accept), races=1
+    )
+    services.leads = raced
+
+    with pytest.raises(ServiceError) as refused:
+        lead_changes.change(services, lead.partner_id, lead.id, accept, if_match=stored.etag)
+
+    assert refused.value.status == 412
+    assert raced.saves == 1
+
+
+def test_a_change_that_keeps_losing_gives_up_after_the_policy_s_attempts(services: Services) -> None:
+    lead = new_lead(services)
+    lead_changes.change(services, lead.partner_id, lead.id, accept)
+    other = Services.build(services.settings, clock=services.clock)
+    raced = RacedLeads(
+        services.leads,
+        lambda: lead_changes.change(other, lead.partner_id, lead.id, add_member("Ann")),
+        races=99,
+    )
+    services.leads = raced
+    policy = lead_changes.RetryPolicy(attempts=3, step_seconds=0.0, max_pause_seconds=0.0)
+
+    with pytest.raises(lead_changes.ChangeContention):
+        lead_changes.change(services, lead.partner_id, lead.id, add_member("Bo"), retry=policy)
+
+    assert raced.saves == 3
+    stored = services.leads.get(lead.partner_id, lead.id)
+    assert stored is not None and "Bo" not in {member.name for member in stored.lead.team}
+
+
+def test_nothing_to_change_and_no_such_lead(services: Services) -> None:
+    lead = new_lead(services)
+    before = services.leads.get(lead.partner_id, lead.id)
+    assert before is not None
+
+    unchanged = lead_changes.change(services, lead.partner_id, lead.id, lambda _stored, _now: None)
+
+    assert unchanged is not None and unchanged.change is None and unchanged.stored.etag == before.etag
+    assert lead_changes.change(services, unique_partner(), lead.id, accept) is None
+
+
+def test_a_stored_change_is_published_and_leaves_no_outbox_row(services: Services) -> None:
+    lead = new_lead(services)
+
+    outcome = lead_changes.change(services, lead.partner_id, lead.id, accept)
+
+    assert outcome is not None and outcome.change is not None and outcome.change.event is not None
+    assert services.leads.pending_events(lead.partner_id, lead.id) == []
