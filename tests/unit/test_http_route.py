@@ -10,7 +10,7 @@ import azure.functions as func
 import pytest
 
 from shared.adapters.http import http_route, json_response
-from shared.adapters.principal import Principal
+from shared.domain.principal import Principal
 from shared.config import settings
 from tests.support.principals import principal_header
 
