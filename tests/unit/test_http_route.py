@@ -10,8 +10,8 @@ import azure.functions as func
 import pytest
 
 from shared.adapters.http import http_route, json_response
-from shared.domain.principal import Principal
 from shared.config import settings
+from shared.domain.principal import Principal
 from tests.support.principals import principal_header
 
 
