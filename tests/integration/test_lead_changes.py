@@ -57,16 +57,20 @@ def accept(stored: StoredLead, now: datetime) -> lifecycle.Change:
     return lifecycle.accept(stored.lead, ACCEPT, actor="u", now=now)
 
 
+def race_on_saves(services: Services, lead: Lead, other: lead_changes.Decide, races: int) -> RacedLeads:
+    """Make `services` save through a repository that lets another writer change the lead first."""
+    writer = Services.build(services.settings, clock=services.clock)
+    raced = RacedLeads(
+        services.leads, lambda: lead_changes.change(writer, lead.partner_id, lead.id, other), races=races
+    )
+    services.leads = raced
+    return raced
+
+
 def test_a_lost_race_is_decided_again_on_the_fresh_lead(services: Services) -> None:
     lead = new_lead(services)
     lead_changes.change(services, lead.partner_id, lead.id, accept)
-    other = Services.build(services.settings, clock=services.clock)
-    raced = RacedLeads(
-        services.leads,
-        lambda: lead_changes.change(other, lead.partner_id, lead.id, add_member("Ann")),
-        races=3,
-    )
-    services.leads = raced
+    raced = race_on_saves(services, lead, add_member("Ann"), races=3)
 
     outcome = lead_changes.change(services, lead.partner_id, lead.id, add_member("Bo"))
 
@@ -81,11 +85,7 @@ def test_with_if_match_a_lost_race_is_412_at_once(services: Services) -> None:
     lead = new_lead(services)
     stored = services.leads.get(lead.partner_id, lead.id)
     assert stored is not None
-    other = Services.build(services.settings, clock=services.clock)
-    raced = RacedLeads(
-        services.leads, lambda: lead_changes.change(other, lead.partner_id, lead.id, accept), races=1
-    )
-    services.leads = raced
+    raced = race_on_saves(services, lead, accept, races=1)
 
     with pytest.raises(ServiceError) as refused:
         lead_changes.change(services, lead.partner_id, lead.id, accept, if_match=stored.etag)
@@ -97,13 +97,7 @@ def test_with_if_match_a_lost_race_is_412_at_once(services: Services) -> None:
 def test_a_change_that_keeps_losing_gives_up_after_the_policy_s_attempts(services: Services) -> None:
     lead = new_lead(services)
     lead_changes.change(services, lead.partner_id, lead.id, accept)
-    other = Services.build(services.settings, clock=services.clock)
-    raced = RacedLeads(
-        services.leads,
-        lambda: lead_changes.change(other, lead.partner_id, lead.id, add_member("Ann")),
-        races=99,
-    )
-    services.leads = raced
+    raced = race_on_saves(services, lead, add_member("Ann"), races=99)
     policy = lead_changes.RetryPolicy(attempts=3, step_seconds=0.0, max_pause_seconds=0.0)
 
     with pytest.raises(lead_changes.ChangeContention):
