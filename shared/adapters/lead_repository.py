@@ -6,7 +6,8 @@ Rows of the `Leads` table, PartitionKey = partner id:
 - `key|<key>`       the idempotency key of an inbound message, written with the lead it made;
 - `hist|<leadId>|<seq>` audit entries, written with the change they record;
 - `out|<eventId>`   events waiting to be published (a transactional outbox);
-- `fav|<userId>|<leadId>` a user's favorites.
+- `fav|<userId>|<leadId>` a user's favorites;
+- index rows and tally shards derived from each lead (`derived_rows`), written with it.
 
 Every query names the partition and is built with parameter substitution.
 """
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,10 +27,25 @@ from typing import Any, cast
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.core.paging import PageIterator
-from azure.data.tables import TableClient, TableEntity, TableTransactionError, UpdateMode
+from azure.data.tables import (
+    EdmType,
+    EntityProperty,
+    TableClient,
+    TableEntity,
+    TableTransactionError,
+    UpdateMode,
+)
 
 from shared.adapters.azure_limits import MAX_BATCH_OPERATIONS, MAX_FILTER_COMPARISONS, filter_comparisons
 from shared.adapters.lead_format import FORMAT_VERSION_COLUMN, lead_from_json, lead_to_json
+from shared.domain import lead_rows
+from shared.domain.derived_rows import (
+    DERIVED_ROWS_VERSION,
+    Contributor,
+    DerivedChange,
+    TallyDelta,
+    derived_change,
+)
 from shared.domain.enums import HistoryAction, Status
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import id_bound
@@ -46,6 +64,10 @@ _FIRST_PAGE = 64
 # Leads fetched per `PartitionKey eq ... and ( RowKey eq ... or ... )` query when reading a
 # known set: one comparison for the partition, the rest of Azure's 15 for the ids.
 IDS_PER_QUERY = MAX_FILTER_COMPARISONS - 1
+# The lead entity's column naming the version its derived rows were written under.
+DERIVED_ROWS_COLUMN = "DerivedRows"
+# A new lead's transaction can also lose a race on a tally shard; it is read and tried again.
+_CREATE_ATTEMPTS = 30
 
 
 class ConcurrentUpdate(Exception):
@@ -63,6 +85,13 @@ class StoredLead:
     lead: Lead
     etag: str
     columns: dict[str, str | None]
+    # The `DERIVED_ROWS_VERSION` its derived rows were written under; None: it has none yet.
+    derived_version: int | None = DERIVED_ROWS_VERSION
+
+    @property
+    def lead_with_derived_rows(self) -> Lead | None:
+        """The lead whose derived rows are stored, as `derived_change` takes it."""
+        return self.lead if self.derived_version == DERIVED_ROWS_VERSION else None
 
 
 def lead_row_key(lead_id: str) -> str:
@@ -100,6 +129,7 @@ def lead_entity(lead: Lead) -> dict[str, Any]:
         FORMAT_VERSION_COLUMN: version,
         "Chunks": len(chunks),
         **{f"Data{i}": chunk for i, chunk in enumerate(chunks)},
+        DERIVED_ROWS_COLUMN: DERIVED_ROWS_VERSION,
     }
     entity.update({name: value for name, value in index_columns(lead).items() if value is not None})
     return entity
@@ -110,7 +140,8 @@ def _lead_from_entity(entity: TableEntity) -> StoredLead:
     lead = lead_from_json(data, entity.get(FORMAT_VERSION_COLUMN))
     etag = cast(str, entity.metadata["etag"])  # Optional in the SDK's types; a read entity has one.
     columns = {name: entity.get(name) for name in index_columns(lead)}
-    return StoredLead(lead, etag, columns)
+    derived_version = entity.get(DERIVED_ROWS_COLUMN)
+    return StoredLead(lead, etag, columns, int(derived_version) if derived_version is not None else None)
 
 
 def _history_entity(partner_id: str, lead_id: str, entry: HistoryEntry) -> dict[str, Any]:
@@ -170,6 +201,16 @@ def _change_operations(change: Change) -> list[tuple[str, dict[str, Any]]]:
     return operations
 
 
+def _amount(value: Any) -> int | float:
+    """A tally column as read: the SDK returns Int64 columns wrapped in an EntityProperty."""
+    return cast(int | float, value.value if isinstance(value, EntityProperty) else value)
+
+
+def _stored_amount(value: int | float) -> Any:
+    # Int64 always: a sum in minor units outgrows Int32 (21 million in cents).
+    return EntityProperty(value, EdmType.INT64) if isinstance(value, int) else float(value)
+
+
 def _is_conflict(error: TableTransactionError | HttpResponseError) -> bool:
     return getattr(error, "status_code", None) in (409, 412) or getattr(error, "error_code", None) in (
         "EntityAlreadyExists",
@@ -195,8 +236,9 @@ def _release_page(pages: Any) -> None:
 
 
 class LeadRepository:
-    def __init__(self, table: TableClient) -> None:
+    def __init__(self, table: TableClient, contributors: tuple[Contributor, ...] | None = None) -> None:
         self._table = table
+        self._contributors = lead_rows.CONTRIBUTORS if contributors is None else contributors
 
     # -- single leads -------------------------------------------------------
 
@@ -207,16 +249,27 @@ class LeadRepository:
         """
         lead = change.lead
         key_entity = {"PartitionKey": lead.partner_id, "RowKey": f"key|{idempotency_key}", "LeadId": lead.id}
-        operations = [("create", key_entity), ("create", lead_entity(lead)), *_change_operations(change)]
-        try:
-            self._table.submit_transaction(operations)
-        except (TableTransactionError, ResourceExistsError) as error:
-            if not _is_conflict(error):
-                raise
-            existing = self.lead_id_for_key(lead.partner_id, idempotency_key)
-            if existing is None:
-                raise
-            raise DuplicateLead(existing) from None
+        derived = derived_change(None, lead, self._contributors)
+        for attempt in range(1, _CREATE_ATTEMPTS + 1):
+            operations = [
+                ("create", key_entity),
+                ("create", lead_entity(lead)),
+                *_change_operations(change),
+                *self._derived_operations(lead.partner_id, derived),
+            ]
+            try:
+                self._table.submit_transaction(operations)
+                return
+            except (TableTransactionError, ResourceExistsError) as error:
+                if not _is_conflict(error):
+                    raise
+                existing = self.lead_id_for_key(lead.partner_id, idempotency_key)
+                if existing is not None:
+                    raise DuplicateLead(existing) from None
+                if attempt == _CREATE_ATTEMPTS:
+                    raise
+                # Not a duplicate: a tally shard changed since it was read. Read it again.
+                time.sleep(random.uniform(0.0, min(0.01 * attempt, 0.05)))
 
     def lead_id_for_key(self, partner_id: str, idempotency_key: str) -> str | None:
         try:
@@ -231,15 +284,25 @@ class LeadRepository:
         except ResourceNotFoundError:
             return None
 
-    def save(self, change: Change, etag: str) -> str:
-        """Write a change if the lead is unchanged since `etag`; returns the new ETag."""
+    def save(self, change: Change, stored: StoredLead) -> str:
+        """Write a change to the lead as `stored` read it, if it is unchanged since; returns the
+        new ETag. Its derived rows and tallies move with it in the same transaction."""
         lead = change.lead
         update = (
             "update",
             lead_entity(lead),
-            {"mode": UpdateMode.REPLACE, "etag": etag, "match_condition": MatchConditions.IfNotModified},
+            {
+                "mode": UpdateMode.REPLACE,
+                "etag": stored.etag,
+                "match_condition": MatchConditions.IfNotModified,
+            },
         )
-        operations: list[Any] = [update, *_change_operations(change)]
+        derived = derived_change(stored.lead_with_derived_rows, lead, self._contributors)
+        operations: list[Any] = [
+            update,
+            *_change_operations(change),
+            *self._derived_operations(lead.partner_id, derived),
+        ]
         rewrites = [_history_rewrite(lead.partner_id, lead.id, entry) for entry in change.rewritten_history]
         # Rewrites that fit go with the change; the oldest of any beyond that go first, on their
         # own. A crash or a lost race between the two leaves earlier entries rewritten and the
@@ -255,6 +318,78 @@ class LeadRepository:
                 raise ConcurrentUpdate(lead.id) from None
             raise
         return cast(str, results[0]["etag"])
+
+    # -- derived rows ---------------------------------------------------------
+
+    def _derived_operations(self, partner_id: str, derived: DerivedChange) -> list[Any]:
+        """The transaction operations that write a lead change's derived rows and tallies."""
+        if derived.operation_count > MAX_BATCH_OPERATIONS - 3:
+            raise ValueError(
+                f"a lead change derives {derived.operation_count} rows; too many for one transaction"
+            )
+        operations: list[Any] = [
+            (
+                "upsert",
+                {"PartitionKey": partner_id, "RowKey": row.row_key, **row.columns},
+                {"mode": UpdateMode.REPLACE},
+            )
+            for row in derived.put
+        ]
+        operations.extend(("delete", {"PartitionKey": partner_id, "RowKey": key}) for key in derived.delete)
+        operations.extend(self.tally_operations(partner_id, derived.tallies))
+        return operations
+
+    def tally_operations(self, partner_id: str, tallies: Iterable[TallyDelta]) -> list[Any]:
+        """Operations adding `tallies` to one shard row each, conditional on the row as read now.
+
+        A shard written by someone else before the transaction lands fails it with 412 (or 409
+        for a shard created meanwhile): the caller's lost race, tried again from a fresh read.
+        """
+        chosen = {f"{tally.key}|{random.randrange(tally.shards)}": tally for tally in tallies}
+        current = {row["RowKey"]: row for row in self._rows_by_key(partner_id, list(chosen))}
+        operations: list[Any] = []
+        for row_key, tally in chosen.items():
+            row = current.get(row_key)
+            if row is None:
+                amounts = dict(tally.amounts)
+                entity = {"PartitionKey": partner_id, "RowKey": row_key}
+                entity.update({column: _stored_amount(amount) for column, amount in amounts.items()})
+                operations.append(("create", entity))
+                continue
+            entity = {"PartitionKey": partner_id, "RowKey": row_key}
+            for column, amount in tally.amounts.items():
+                entity[column] = _stored_amount(_amount(row.get(column, 0)) + amount)
+            conditions = {"mode": UpdateMode.MERGE, "etag": row.metadata["etag"]}
+            operations.append(
+                ("update", entity, {**conditions, "match_condition": MatchConditions.IfNotModified})
+            )
+        return operations
+
+    def tally(self, partner_id: str, key: str) -> dict[str, int | float]:
+        """A tally's sums over all its shard rows (one query, however many leads it counts)."""
+        prefix = f"{key}|"
+        rows = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey gt @lo and RowKey lt @hi",
+            parameters={"pk": partner_id, "lo": prefix, "hi": prefix[:-1] + "}"},
+        )
+        sums: dict[str, int | float] = {}
+        for row in rows:
+            for column, value in row.items():
+                if column not in ("PartitionKey", "RowKey"):
+                    sums[column] = sums.get(column, 0) + _amount(value)
+        return sums
+
+    def _rows_by_key(self, partner_id: str, row_keys: list[str]) -> Iterator[TableEntity]:
+        for start in range(0, len(row_keys), IDS_PER_QUERY):
+            batch = row_keys[start : start + IDS_PER_QUERY]
+            parameters: dict[str, Any] = {"pk": partner_id}
+            alternatives = []
+            for index, row_key in enumerate(batch):
+                parameters[f"r{index}"] = row_key
+                alternatives.append(f"RowKey eq @r{index}")
+            yield from self._table.query_entities(
+                f"PartitionKey eq @pk and ( {' or '.join(alternatives)} )", parameters=parameters
+            )
 
     def history(self, partner_id: str, lead_id: str) -> list[HistoryEntry]:
         rows = self._table.query_entities(
@@ -318,14 +453,7 @@ class LeadRepository:
         ordered = sorted(set(lead_ids))
         for start in range(0, len(ordered), IDS_PER_QUERY):
             batch = ordered[start : start + IDS_PER_QUERY]
-            parameters: dict[str, Any] = {"pk": partner_id}
-            alternatives = []
-            for index, lead_id in enumerate(batch):
-                parameters[f"r{index}"] = lead_row_key(lead_id)
-                alternatives.append(f"RowKey eq @r{index}")
-            rows = self._table.query_entities(
-                f"PartitionKey eq @pk and ( {' or '.join(alternatives)} )", parameters=parameters
-            )
+            rows = self._rows_by_key(partner_id, [lead_row_key(lead_id) for lead_id in batch])
             found = sorted((_lead_from_entity(row) for row in rows), key=lambda stored: stored.lead.id)
             yield from found
 

@@ -97,7 +97,7 @@ def change(
         if decided is None:
             return Outcome(None, stored)
         try:
-            etag = services.leads.save(decided, stored.etag)
+            etag = services.leads.save(decided, stored)
         except ConcurrentUpdate:
             lost += 1
             pause = retry.pause_after(lost, conditional=if_match is not None)

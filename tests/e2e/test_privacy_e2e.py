@@ -144,7 +144,7 @@ def store_and_validate(services: Services, partner: str) -> StoredLead:
     created = services.leads.get(partner, lead.id)
     assert created is not None
     change = validation.validation_change(created.lead, services.settings, None, now)
-    services.leads.save(change, created.etag)
+    services.leads.save(change, created)
     stored = services.leads.get(partner, lead.id)
     assert stored is not None
     return stored
@@ -163,7 +163,7 @@ def test_an_emailed_and_reminded_lead_leaves_no_contact_once_it_expires(
 
     clock.advance(hours=73)
     overdue = lifecycle.record_overdue(stored.lead, now=clock.now)
-    services.leads.save(overdue, stored.etag)
+    services.leads.save(overdue, stored)
     reminded = services.leads.get(partner, lead_id)
     assert reminded is not None
     assert notifications.remind_contact_overdue(services, reminded, sender) == 1

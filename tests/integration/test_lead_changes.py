@@ -30,11 +30,11 @@ class RacedLeads(LeadRepository):
         self._races = races
         self.saves = 0
 
-    def save(self, change: lifecycle.Change, etag: str) -> str:
+    def save(self, change: lifecycle.Change, stored: StoredLead) -> str:
         self.saves += 1
         if self.saves <= self._races:
             self._other_writer()
-        return super().save(change, etag)
+        return super().save(change, stored)
 
 
 def new_lead(services: Services) -> Lead:

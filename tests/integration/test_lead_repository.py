@@ -93,10 +93,10 @@ def test_save_with_a_stale_etag_is_a_concurrent_update(repo: LeadRepository) -> 
     stored = repo.get(partner, lead.id)
     assert stored is not None
     body = AcceptBody.model_validate(accept_body())
-    new_etag = repo.save(lifecycle.accept(stored.lead, body, actor="u1", now=BASE), stored.etag)
+    new_etag = repo.save(lifecycle.accept(stored.lead, body, actor="u1", now=BASE), stored)
     assert new_etag != stored.etag
     with pytest.raises(ConcurrentUpdate):
-        repo.save(lifecycle.accept(stored.lead, body, actor="u2", now=BASE), stored.etag)
+        repo.save(lifecycle.accept(stored.lead, body, actor="u2", now=BASE), stored)
     history = repo.history(partner, lead.id)
     assert [entry.action for entry in history] == [HistoryAction.LEAD_CREATED, HistoryAction.LEAD_ACCEPTED]
     assert history[1].actor == "u1"
@@ -257,7 +257,7 @@ def test_a_lead_row_stored_before_formats_had_a_version_reads_and_is_rewritten_v
     assert ids(repo.get_many(partner, [lead.id])) == [lead.id]
 
     body = AcceptBody.model_validate(accept_body())
-    repo.save(lifecycle.accept(stored.lead, body, actor="u1", now=BASE), stored.etag)
+    repo.save(lifecycle.accept(stored.lead, body, actor="u1", now=BASE), stored)
     assert table.get_entity(partner, f"lead|{lead.id}")["FormatVersion"] == 1
     accepted = repo.get(partner, lead.id)
     assert accepted is not None and accepted.lead.deal is not None

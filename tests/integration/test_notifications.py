@@ -119,7 +119,7 @@ def store_lead(services: Services, partner_id: str, **fields: object) -> StoredL
     services.register_partner(partner_id)
     stored = services.leads.get(partner_id, lead.id)
     assert stored is not None
-    services.leads.save(validation.validation_change(stored.lead, services.settings, None, now), stored.etag)
+    services.leads.save(validation.validation_change(stored.lead, services.settings, None, now), stored)
     validated = services.leads.get(partner_id, lead.id)
     assert validated is not None
     return validated

@@ -326,7 +326,7 @@ def test_dispatcher_sends_left_behind_events_once_they_are_old(services: Service
         actor="u",
         now=clock.now,
     )
-    services.leads.save(change, current.etag)
+    services.leads.save(change, current)
     services.register_partner(partner)
     events = EventLog(services, partner)
 

@@ -200,11 +200,11 @@ class InterleavingLeads(LeadRepository):
         self._interleave = interleave
         self.saves = 0
 
-    def save(self, change: lifecycle.Change, etag: str) -> str:
+    def save(self, change: lifecycle.Change, stored: StoredLead) -> str:
         self.saves += 1
         if self.saves == 1:
             self._interleave()
-        return super().save(change, etag)
+        return super().save(change, stored)
 
 
 def test_an_acceptance_racing_validation_loses_nothing(
