@@ -172,6 +172,7 @@ var leadQueueNames = [
   'contact-validation'
   'lead-notifications'
   'lead-events'
+  'lead-backfill'
 ]
 // The host moves a message to `<queue>-poison` after maxDequeueCount; create them up front so
 // operators can watch them from the first day.

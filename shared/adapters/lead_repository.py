@@ -321,6 +321,38 @@ class LeadRepository:
 
     # -- derived rows ---------------------------------------------------------
 
+    def write_derived_rows(self, stored: StoredLead) -> bool:
+        """Give a lead stored before its derived rows existed all of them, conditional on its ETag.
+
+        False when it has them already. Raises ConcurrentUpdate when the lead changed since it
+        was read (that change wrote the rows, or the caller reads it again and retries).
+        """
+        if stored.derived_version == DERIVED_ROWS_VERSION:
+            return False
+        lead = stored.lead
+        mark = {
+            "PartitionKey": lead.partner_id,
+            "RowKey": lead_row_key(lead.id),
+            DERIVED_ROWS_COLUMN: DERIVED_ROWS_VERSION,
+        }
+        conditions = {
+            "mode": UpdateMode.MERGE,
+            "etag": stored.etag,
+            "match_condition": MatchConditions.IfNotModified,
+        }
+        derived = derived_change(None, lead, self._contributors)
+        operations: list[Any] = [
+            ("update", mark, conditions),
+            *self._derived_operations(lead.partner_id, derived),
+        ]
+        try:
+            self._table.submit_transaction(operations)
+        except (TableTransactionError, HttpResponseError) as error:
+            if _is_conflict(error):
+                raise ConcurrentUpdate(lead.id) from None
+            raise
+        return True
+
     def _derived_operations(self, partner_id: str, derived: DerivedChange) -> list[Any]:
         """The transaction operations that write a lead change's derived rows and tallies."""
         if derived.operation_count > MAX_BATCH_OPERATIONS - 3:

@@ -7,12 +7,15 @@ REFERRALS_QUEUE = "referrals"
 CONTACT_VALIDATION_QUEUE = "contact-validation"
 LEAD_NOTIFICATIONS_QUEUE = "lead-notifications"
 LEAD_EVENTS_QUEUE = "lead-events"
+# Operators start a backfill of derived rows here (`{}`); the function queues its own chunks.
+LEAD_BACKFILL_QUEUE = "lead-backfill"
 QUEUES = (
     MARKETPLACE_LEADS_QUEUE,
     REFERRALS_QUEUE,
     CONTACT_VALIDATION_QUEUE,
     LEAD_NOTIFICATIONS_QUEUE,
     LEAD_EVENTS_QUEUE,
+    LEAD_BACKFILL_QUEUE,
 )
 
 

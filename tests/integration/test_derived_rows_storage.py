@@ -17,9 +17,10 @@ from shared.adapters.lead_repository import (
 from shared.domain import lifecycle
 from shared.domain.commands import AcceptBody
 from shared.domain.derived_rows import TallyDelta
-from shared.domain.intake_mapping import map_marketplace_lead
+from shared.domain.intake_mapping import UnprocessableLead, map_marketplace_lead
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import new_lead_id
+from shared.services import derived_backfill
 from shared.services.container import Services
 from tests.support.derived import ByStage
 from tests.support.leads import accept_body, marketplace_lead, unique_partner
@@ -106,9 +107,7 @@ def test_a_lead_stored_before_derived_rows_gets_them_all_on_its_next_change(repo
     partner = unique_partner()
     lead = new_lead(partner)
     LeadRepository(repo._table, contributors=()).create(lifecycle.created(lead), f"k|{lead.id}")
-    entity = repo._table.get_entity(partner, f"lead|{lead.id}")
-    del entity[DERIVED_ROWS_COLUMN]
-    repo._table.upsert_entity(entity, mode=UpdateMode.REPLACE)
+    strip_derived_rows(repo, partner, lead.id)
     stored = repo.get(partner, lead.id)
     assert stored is not None and stored.derived_version is None
 
@@ -128,3 +127,45 @@ def test_large_sums_are_kept_as_64_bit_integers(repo: LeadRepository) -> None:
         )
 
     assert repo.tally(partner, "money") == {"EUR": 2**32}
+
+
+def strip_derived_rows(repo: LeadRepository, partner: str, lead_id: str) -> None:
+    """Make a stored lead look as it did before derived rows existed."""
+    entity = repo._table.get_entity(partner, f"lead|{lead_id}")
+    del entity[DERIVED_ROWS_COLUMN]
+    repo._table.upsert_entity(entity, mode=UpdateMode.REPLACE)
+
+
+def test_the_backfill_gives_old_leads_their_rows_once_in_resumable_chunks(
+    services: Services, repo: LeadRepository
+) -> None:
+    partner = unique_partner()
+    plain = LeadRepository(repo._table, contributors=())
+    leads = [new_lead(partner, minutes=index) for index in range(7)]
+    for lead in leads:
+        plain.create(lifecycle.created(lead), f"k|{lead.id}")
+        strip_derived_rows(repo, partner, lead.id)
+    services.leads = repo
+
+    first = derived_backfill.backfill_chunk(services, partner, None, limit=4)
+    rest = derived_backfill.backfill_chunk(services, partner, first.next_after, limit=4)
+    again = derived_backfill.backfill_chunk(services, partner, None, limit=10)
+
+    assert (first.read, first.written, rest.read, rest.written, rest.next_after) == (4, 4, 3, 3, None)
+    assert (again.read, again.written) == (7, 0)
+    assert repo.tally(partner, "count|all") == {"All": 7, "Received": 7}
+    assert len(row_keys(repo, partner, "stage|Received|")) == 7
+
+
+def test_the_backfill_message_starts_every_partner_or_one_chunk() -> None:
+    assert derived_backfill.backfill_message(b"{}") == (None, None)
+    assert derived_backfill.backfill_message(b'{"partnerId": "contoso"}') == ("contoso", None)
+    for bad in (
+        b"[]",
+        b'{"partnerId": 5}',
+        b'{"partnerId": "a/b"}',
+        b'{"partnerId": "p", "after": "x"}',
+        b"{",
+    ):
+        with pytest.raises(UnprocessableLead):
+            derived_backfill.backfill_message(bad)
