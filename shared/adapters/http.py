@@ -16,7 +16,7 @@ from azure.core.exceptions import AzureError
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from shared.domain.errors import FieldError, ServiceError, bad_request
+from shared.domain.errors import DetailCode, FieldError, ServiceError, bad_request, detail_code
 from shared.domain.strict_json import JsonRefused, loads_strict
 
 if TYPE_CHECKING:
@@ -55,7 +55,9 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 def error_response(error: ServiceError) -> func.HttpResponse:
     envelope: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.details:
-        envelope["details"] = [{"field": d.field, "message": d.message} for d in error.details]
+        envelope["details"] = [
+            {"field": d.field, "message": d.message, "code": d.code.value} for d in error.details
+        ]
     return json_response(error.status, {"error": envelope})
 
 
@@ -68,22 +70,26 @@ def read_json_object(req: func.HttpRequest) -> dict[str, Any]:
     if body.strip() and content_type != "application/json" and not content_type.endswith("+json"):
         raise ServiceError(415, "UnsupportedMediaType", "Send the body as application/json.")
     if not body.strip():
-        raise bad_request([FieldError("body", "a JSON object is required")])
+        raise bad_request([FieldError("body", "a JSON object is required", DetailCode.REQUIRED)])
     try:
         parsed = loads_strict(body)
     except JsonRefused as error:
-        raise bad_request([FieldError(error.field, error.message)], "The body is not valid JSON.") from None
+        raise bad_request(
+            [FieldError(error.field, error.message, DetailCode.INVALID_FORMAT)], "The body is not valid JSON."
+        ) from None
     except RecursionError:
         # Nesting deeper than the parser's stack: not a body any client means to send.
         raise bad_request(
-            [FieldError("body", "is nested too deeply")], "The body is not valid JSON."
+            [FieldError("body", "is nested too deeply", DetailCode.INVALID_FORMAT)],
+            "The body is not valid JSON.",
         ) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise bad_request(
-            [FieldError("body", f"is not valid JSON: {error}")], "The body is not valid JSON."
+            [FieldError("body", f"is not valid JSON: {error}", DetailCode.INVALID_FORMAT)],
+            "The body is not valid JSON.",
         ) from None
     if not isinstance(parsed, dict):
-        raise bad_request([FieldError("body", "must be a JSON object")])
+        raise bad_request([FieldError("body", "must be a JSON object", DetailCode.WRONG_TYPE)])
     return parsed
 
 
@@ -104,7 +110,7 @@ def field_errors(error: ValidationError) -> list[FieldError]:
     seen: dict[str, FieldError] = {}
     for item in error.errors(include_url=False):
         name, message = _field_name(item)
-        seen.setdefault(name, FieldError(name, message))
+        seen.setdefault(name, FieldError(name, message, detail_code(item["type"])))
     return list(seen.values())
 
 

@@ -25,6 +25,7 @@ from shared.domain.commands import (
     TeamMemberBody,
 )
 from shared.domain.enums import ActionKind, HistoryAction, SpamFlag, Status, Urgency
+from shared.domain.errors import DetailCode
 from shared.domain.lead import INTERNAL_FIELDS, Lead, WireModel
 from shared.domain.lead_ids import LEAD_ID_PATTERN
 from shared.domain.lead_query import (
@@ -89,7 +90,8 @@ class Health(BaseModel):
 
 class ErrorDetail(BaseModel):
     field: str
-    message: str
+    message: str = Field(description="English; a client words its own message from `code`.")
+    code: DetailCode = Field(description="Why the field was refused; stable, one of the listed values.")
 
 
 class ErrorBody(BaseModel):

@@ -21,6 +21,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from shared.domain.enums import DeclineReason, Outcome
+from shared.domain.errors import DetailCode, refusal
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 # ISO 4217 codes in use; a typo such as "EUE" is refused rather than stored.
@@ -45,34 +46,34 @@ MAX_MONEY = Decimal("1e15")
 
 def _currency(value: str) -> str:
     if not _CURRENCY.match(value) or value not in _ISO_4217:
-        raise ValueError("must be an ISO 4217 currency code such as USD or EUR")
+        raise refusal(DetailCode.INVALID, "must be an ISO 4217 currency code such as USD or EUR")
     return value
 
 
 def _email(value: str) -> str:
     if not _EMAIL.match(value):
-        raise ValueError("must be an email address")
+        raise refusal(DetailCode.INVALID_FORMAT, "must be an email address")
     return value
 
 
 def _number(value: Any) -> Any:
     # JSON numbers only: pydantic would also take "100" and parse it.
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise ValueError("must be a number")
+        raise refusal(DetailCode.WRONG_TYPE, "must be a number")
     # Through str, so 0.1 stays 0.1 rather than the nearest binary fraction.
     return Decimal(str(value)) if isinstance(value, float) else value
 
 
 def _not_blank(value: str) -> str:
     if not value.strip():
-        raise ValueError("must not be blank")
+        raise refusal(DetailCode.REQUIRED, "must not be blank")
     return value
 
 
 def _not_null(value: Any) -> Any:
     # A deal always has these; null would not clear them, so it is refused rather than ignored.
     if value is None:
-        raise ValueError("must not be null")
+        raise refusal(DetailCode.REQUIRED, "must not be null")
     return value
 
 
@@ -85,18 +86,18 @@ def _schema_without_null(schema: dict[str, Any]) -> None:
 
 def _money(value: Decimal) -> Decimal:
     if not value.is_finite():
-        raise ValueError("must be a finite number")
+        raise refusal(DetailCode.OUT_OF_RANGE, "must be a finite number")
     if value < 0:
-        raise ValueError("must be greater than or equal to 0")
+        raise refusal(DetailCode.OUT_OF_RANGE, "must be greater than or equal to 0")
     if value > MAX_MONEY:
-        raise ValueError("must be at most 10^15")
+        raise refusal(DetailCode.OUT_OF_RANGE, "must be at most 10^15")
     return value
 
 
 def _date_only(value: Any) -> Any:
     # Accept exactly YYYY-MM-DD; pydantic alone would also take timestamps.
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError("must be a date in the form YYYY-MM-DD")
+        raise refusal(DetailCode.INVALID_FORMAT, "must be a date in the form YYYY-MM-DD")
     return value
 
 
@@ -168,7 +169,7 @@ class DeclineBody(Command):
     @model_validator(mode="after")
     def _other_needs_notes(self) -> DeclineBody:
         if self.reason is DeclineReason.OTHER and not (self.notes and self.notes.strip()):
-            raise ValueError("notes: required when reason is Other")
+            raise refusal(DetailCode.REQUIRED, "notes: required when reason is Other")
         return self
 
 
@@ -193,7 +194,7 @@ class DealUpdateBody(Command):
     @model_validator(mode="after")
     def _not_empty(self) -> DealUpdateBody:
         if not self.model_fields_set:
-            raise ValueError("body: give at least one deal field to change")
+            raise refusal(DetailCode.REQUIRED, "body: give at least one deal field to change")
         return self
 
 
@@ -213,5 +214,5 @@ class CloseBody(Command):
     @model_validator(mode="after")
     def _reason_only_when_lost(self) -> CloseBody:
         if self.reason is not None and self.outcome is Outcome.WON:
-            raise ValueError("reason: only allowed when outcome is Lost")
+            raise refusal(DetailCode.NOT_ALLOWED, "reason: only allowed when outcome is Lost")
         return self

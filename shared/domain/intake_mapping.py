@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shared.domain.countries import to_alpha2
 from shared.domain.enums import CallToAction, LeadSource, LeadType, Qualification, Stage, Status
+from shared.domain.errors import DetailCode, detail_code
 from shared.domain.lead import Customer, Lead, Offer, is_lifecycle
 from shared.domain.strict_json import JsonRefused, loads_strict
 
@@ -28,9 +29,10 @@ class UnprocessableLead(Exception):
     intake can answer 400 naming it.
     """
 
-    def __init__(self, reason: str, field: str = "body") -> None:
+    def __init__(self, reason: str, field: str = "body", code: DetailCode = DetailCode.INVALID) -> None:
         super().__init__(reason)
         self.field = field
+        self.code = code  # the 400's detail code
 
 
 # The window a lead's creation time must fall in. Lead ids encode it as an inverted
@@ -95,11 +97,13 @@ class NewLead:
             raise UnprocessableLead(
                 f"field {self.created_field}: {created.isoformat()} is before {EARLIEST_CREATED.date()}",
                 self.created_field,
+                DetailCode.OUT_OF_RANGE,
             )
         if created > now + CLOCK_SKEW_ALLOWANCE:
             raise UnprocessableLead(
                 f"field {self.created_field}: {created.isoformat()} is in the future",
                 self.created_field,
+                DetailCode.OUT_OF_RANGE,
             )
 
     def to_lead(self, lead_id: str, *, now: datetime, expiry_days: int) -> Lead:
@@ -212,7 +216,9 @@ def _validated(model: type[_Inbound], body: dict[str, Any]) -> Any:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise UnprocessableLead(f"field {where}: {first['msg']}", where or "body") from None
+        raise UnprocessableLead(
+            f"field {where}: {first['msg']}", where or "body", detail_code(first["type"])
+        ) from None
 
 
 def _utc(moment: datetime | None, field: str) -> datetime | None:
@@ -221,7 +227,7 @@ def _utc(moment: datetime | None, field: str) -> datetime | None:
     try:
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00 is past datetime's last year in UTC
-        raise UnprocessableLead(f"field {field}: date out of range", field) from None
+        raise UnprocessableLead(f"field {field}: date out of range", field, DetailCode.OUT_OF_RANGE) from None
 
 
 def _idempotency_key(kind: str, explicit: str | None, body: dict[str, Any]) -> str:
@@ -241,7 +247,7 @@ def is_valid_partner_id(partner_id: str) -> bool:
 
 def _partner(partner_id: str | None, field: str) -> str:
     if not partner_id:
-        raise UnprocessableLead("unroutable: no partner id", field)
+        raise UnprocessableLead("unroutable: no partner id", field, DetailCode.REQUIRED)
     if not _PARTNER_ID.fullmatch(partner_id):
         raise UnprocessableLead("unroutable: partner id has characters that are not allowed", field)
     return partner_id
@@ -254,7 +260,9 @@ def _call_to_action(explicit: str | None, action_code: str | None) -> CallToActi
                 return value
         raise UnprocessableLead(f"unknown CallToAction {explicit[:50]!r}", "CallToAction")
     if not action_code:
-        raise UnprocessableLead("no ActionCode, CallToAction or action in LeadSource", "ActionCode")
+        raise UnprocessableLead(
+            "no ActionCode, CallToAction or action in LeadSource", "ActionCode", DetailCode.REQUIRED
+        )
     try:
         return _ACTION_CODES[action_code.casefold()]
     except KeyError:
@@ -266,9 +274,11 @@ def map_marketplace_lead(body: dict[str, Any]) -> NewLead:
     lead = _validated(_MarketplaceLead, body)
     details: _UserDetails | None = lead.UserDetails
     if details is None:
-        raise UnprocessableLead("missing customer: no UserDetails", "UserDetails")
+        raise UnprocessableLead("missing customer: no UserDetails", "UserDetails", DetailCode.REQUIRED)
     if not details.Company:
-        raise UnprocessableLead("missing company: no UserDetails.Company", "UserDetails.Company")
+        raise UnprocessableLead(
+            "missing company: no UserDetails.Company", "UserDetails.Company", DetailCode.REQUIRED
+        )
     source_part, _, offer_part = (lead.LeadSource or "").partition("|")
     source_name, _, source_action = source_part.partition("-")
     publisher_id, _, offer_id = offer_part.partition(".")
@@ -315,9 +325,13 @@ def map_referral(body: dict[str, Any]) -> NewLead:
         )
     profile: _CustomerProfile | None = referral.customerProfile
     if profile is None:
-        raise UnprocessableLead("missing customer: no customerProfile", "customerProfile")
+        raise UnprocessableLead(
+            "missing customer: no customerProfile", "customerProfile", DetailCode.REQUIRED
+        )
     if not profile.name:
-        raise UnprocessableLead("missing company: no customerProfile.name", "customerProfile.name")
+        raise UnprocessableLead(
+            "missing company: no customerProfile.name", "customerProfile.name", DetailCode.REQUIRED
+        )
     contact = profile.team[0] if profile.team else _Contact()
     details = referral.details or _Details()
     return NewLead(

@@ -46,7 +46,7 @@ from shared.domain.enums import (
     Status,
     Tab,
 )
-from shared.domain.errors import FieldError
+from shared.domain.errors import DetailCode, FieldError, detail_code, refusal
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import is_lead_id
 
@@ -127,14 +127,14 @@ def _values(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def _refuse(message: str) -> PydanticCustomError:
+def _refuse(message: str, code: DetailCode = DetailCode.INVALID) -> PydanticCustomError:
     # The message as the client reads it, without pydantic's "Value error, " prefix.
-    return PydanticCustomError("query_parameter", message)
+    return refusal(code, message)
 
 
 def _text(raw: object) -> str:
     if not isinstance(raw, str):
-        raise _refuse("must be text")
+        raise _refuse("must be text", DetailCode.WRONG_TYPE)
     return raw
 
 
@@ -187,7 +187,7 @@ def _countries(raw: object) -> frozenset[str]:
 def _customer_name(raw: object) -> str | None:
     text = _text(raw)
     if len(text) > MAX_CUSTOMER_NAME:
-        raise _refuse(f"must be at most {MAX_CUSTOMER_NAME} characters")
+        raise _refuse(f"must be at most {MAX_CUSTOMER_NAME} characters", DetailCode.TOO_LONG)
     return text.strip().casefold() or None
 
 
@@ -195,20 +195,22 @@ def _moment(raw: object) -> datetime:
     try:
         return _parse_moment(_text(raw))
     except (ValueError, OverflowError):  # 9999-12-31T23:00-05:00 is past the last UTC year
-        raise _refuse("must be an ISO 8601 date (YYYY-MM-DD) or date-time") from None
+        raise _refuse(
+            "must be an ISO 8601 date (YYYY-MM-DD) or date-time", DetailCode.INVALID_FORMAT
+        ) from None
 
 
 def _top(raw: object) -> int:
     top, errors = parse_top(_text(raw))
     if errors:
-        raise _refuse(errors[0].message)
+        raise _refuse(errors[0].message, errors[0].code)
     return top
 
 
 def _continuation(raw: object) -> str | None:
     after, errors = decode_continuation(_text(raw))
     if errors:
-        raise _refuse(errors[0].message)
+        raise _refuse(errors[0].message, errors[0].code)
     return after
 
 
@@ -342,7 +344,10 @@ QUERY_PARAMETERS = tuple(_parameter(name, field) for name, field in LeadListPara
 
 
 def _field_errors(error: ValidationError) -> list[FieldError]:
-    return [FieldError(str(item["loc"][0]), item["msg"]) for item in error.errors(include_url=False)]
+    return [
+        FieldError(str(item["loc"][0]), item["msg"], detail_code(item["type"]))
+        for item in error.errors(include_url=False)
+    ]
 
 
 def parse_lead_query(params: Mapping[str, str]) -> tuple[LeadQuery, list[FieldError]]:
@@ -373,7 +378,9 @@ def parse_top(raw: str | None) -> tuple[int, list[FieldError]]:
     if raw is None:
         return DEFAULT_TOP, []
     if not re.fullmatch(r"\s*\d{1,4}\s*", raw) or not 1 <= int(raw) <= MAX_TOP:
-        return DEFAULT_TOP, [FieldError("top", f"must be a whole number from 1 to {MAX_TOP}")]
+        return DEFAULT_TOP, [
+            FieldError("top", f"must be a whole number from 1 to {MAX_TOP}", DetailCode.OUT_OF_RANGE)
+        ]
     return int(raw), []
 
 

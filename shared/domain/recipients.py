@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, WithJsonSchema, field_validator
+
+from shared.domain.email_text import DEFAULT_LANGUAGE, EmailLanguage
+from shared.domain.errors import DetailCode, refusal
 
 MAX_RECIPIENTS = 50
 # For the OpenAPI document: plain lower-case ASCII addresses, which email-validator always accepts.
@@ -20,7 +24,7 @@ def _deliverable_syntax(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise ValueError(f"is not a valid email address: {error}") from None
+        raise refusal(DetailCode.INVALID_FORMAT, f"is not a valid email address: {error}") from None
 
 
 class Recipient(BaseModel):
@@ -32,6 +36,7 @@ class Recipient(BaseModel):
         WithJsonSchema({"type": "string", "pattern": RECIPIENT_EMAIL_PATTERN}, mode="validation"),
     ]
     name: StrictStr | None = Field(None, max_length=200)
+    language: EmailLanguage = Field(DEFAULT_LANGUAGE, description="The language of this recipient's emails.")
 
 
 class NotificationSettingsBody(BaseModel):
@@ -45,6 +50,21 @@ class NotificationSettingsBody(BaseModel):
         for recipient in recipients:
             key = recipient.email.casefold()
             if key in seen:
-                raise ValueError(f"{recipient.email} is listed twice")
+                raise refusal(DetailCode.DUPLICATE, f"{recipient.email} is listed twice")
             seen.add(key)
         return recipients
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """One recipient of an email and the language it is written in."""
+
+    email: str
+    language: EmailLanguage = DEFAULT_LANGUAGE
+
+
+def stored_recipient(stored: dict[str, object]) -> dict[str, object]:
+    """A recipient as the API shows it; one saved before recipients had a language reads as English."""
+    language = stored.get("language")
+    known = language if language in {member.value for member in EmailLanguage} else DEFAULT_LANGUAGE
+    return {"email": stored.get("email"), "name": stored.get("name"), "language": str(known)}

@@ -56,7 +56,9 @@ def check_marketplace_body(services: Services, body: dict[str, Any]) -> None:
     try:
         _mapped(services, body, MARKETPLACE)
     except UnprocessableLead as error:
-        raise bad_request([FieldError(error.field, str(error))], "The lead cannot be taken in.") from None
+        raise bad_request(
+            [FieldError(error.field, str(error), error.code)], "The lead cannot be taken in."
+        ) from None
 
 
 def _check_partner_accepted(services: Services, partner_id: str) -> None:
