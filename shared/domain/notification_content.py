@@ -28,27 +28,20 @@ from urllib.parse import quote
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-from shared.domain.enums import CallToAction, NotificationKind, Qualification, Quality, Status
+from shared.domain.email_text import DEFAULT_LANGUAGE, EmailText
+from shared.domain.enums import NotificationKind, SpamFlag, Status
 
 HEADER_KIND = "X-Notification-Kind"
 HEADER_LEAD_IDS = "X-Lead-Ids"
 DEFAULT_URGENCY_HOURS = 72
 
-PROFILE_OFFER_LABEL = "Business profile"
-CALL_TO_ACTION_LABELS: dict[str, str] = {
-    CallToAction.CONTACT_ME: "Contact me",
-    CallToAction.TEST_DRIVE: "Test drive",
-    CallToAction.FREE_TRIAL: "Free trial",
-    CallToAction.DOWNLOAD_NOW: "Download now",
-}
-QUALIFICATION_LABELS: dict[str, str] = {
-    Qualification.DIRECT: "Direct",
-    Qualification.MARKETING_QUALIFIED: "Marketing qualified",
-    Qualification.SALES_QUALIFIED: "Sales qualified",
-}
 FLAME = "🔥"
 WARNING = "⚠"
-EXPIRED_CONTACT_NOTE = "Contact details were removed when the lead expired."
+# The signals that a lead may be spam or a test; a role address (info@) is a real customer's
+# shared mailbox and an invalid address a typo, so neither alone makes the spam warning.
+SPAM_SIGNALS = frozenset(
+    {SpamFlag.DISPOSABLE_DOMAIN, SpamFlag.SPAM_DOMAIN, SpamFlag.TEST_PATTERN, SpamFlag.TEST_LEAD}
+)
 
 # Company names and offer titles are free text; a subject stays readable in any mail client.
 _SUBJECT_PART_MAX = 80
@@ -121,11 +114,11 @@ def _parse_datetime(value: str | None) -> datetime | None:
         return None
 
 
-def _format_datetime(value: str | None) -> str | None:
+def _format_datetime(value: str | None, words: EmailText) -> str | None:
     parsed = _parse_datetime(value)
     if parsed is None:
         return value
-    return parsed.strftime("%Y-%m-%d %H:%M UTC") if parsed.tzinfo else parsed.strftime("%Y-%m-%d %H:%M")
+    return words.moment(parsed)
 
 
 def lead_link(portal_base_url: str, lead_id: str) -> str:
@@ -150,38 +143,43 @@ class _LeadView:
     country: str | None
     size: str | None
     need: str | None
-    email_validity: str | None
+    email_validity: str | None  # as sent (Valid, Invalid, Spam, Unknown)
     phone_validity: str | None
     quality: str | None
-    spam_flags: list[str]
+    spam_flags: list[str]  # machine names, as sent
     requested_contact: bool
     created: str | None
     created_raw: str | None
     expires: str | None
     expired: bool
+    words: EmailText
 
     @property
     def company_or_placeholder(self) -> str:
-        return self.company or "Unknown company"
+        return self.company or self.words.t("unknown_company")
 
     @property
     def possible_spam(self) -> bool:
-        return bool(self.spam_flags) or self.quality == Quality.LOW
+        return self.email_validity == "Spam" or any(flag in SPAM_SIGNALS for flag in self.spam_flags)
+
+    @property
+    def spam_flag_words(self) -> list[str]:
+        return [self.words.value("spam_flag", flag) or flag for flag in self.spam_flags]
 
     @property
     def has_contact_details(self) -> bool:
         return any((self.contact_name, self.contact_email, self.contact_phone, self.contact_title))
 
 
-def _view(lead: Mapping[str, Any], portal_base_url: str) -> _LeadView:
+def _view(lead: Mapping[str, Any], portal_base_url: str, words: EmailText) -> _LeadView:
     lead_id = _field(lead, "id") or ""
     call_to_action = _field(lead, "callToAction")
     qualification = _field(lead, "qualification")
     if call_to_action:
-        route_label, route = "Call to action", CALL_TO_ACTION_LABELS.get(call_to_action, call_to_action)
+        route_label, route = words.t("label.call_to_action"), words.value("cta", call_to_action) or ""
     else:
-        route_label = "Qualification"
-        route = QUALIFICATION_LABELS.get(qualification, qualification) if qualification else ""
+        route_label = words.t("label.qualification")
+        route = words.value("qualification", qualification) or ""
     first, last = _field(lead, "customer", "firstName"), _field(lead, "customer", "lastName")
     name = " ".join(part for part in (first, last) if part) or None
     created = _field(lead, "createdDateTime")
@@ -189,7 +187,9 @@ def _view(lead: Mapping[str, Any], portal_base_url: str) -> _LeadView:
         id=lead_id,
         link=lead_link(portal_base_url, lead_id),
         company=_field(lead, "customer", "company"),
-        offer=_field(lead, "offer", "title") or _field(lead, "offer", "id") or PROFILE_OFFER_LABEL,
+        offer=_field(lead, "offer", "title")
+        or _field(lead, "offer", "id")
+        or words.t("offer.business_profile"),
         route_label=route_label,
         route=route,
         lead_source=_field(lead, "leadSource"),
@@ -205,48 +205,52 @@ def _view(lead: Mapping[str, Any], portal_base_url: str) -> _LeadView:
         quality=_field(lead, "quality"),
         spam_flags=_spam_flags(lead),
         requested_contact=lead.get("customerRequestedContact") is True,
-        created=_format_datetime(created),
+        created=_format_datetime(created, words),
         created_raw=created,
-        expires=_format_datetime(_field(lead, "expirationDateTime")),
+        expires=_format_datetime(_field(lead, "expirationDateTime"), words),
         expired=_field(lead, "status") == Status.EXPIRED,
+        words=words,
     )
 
 
 # --- shared pieces of every email ----------------------------------------------------------
 
 
-def flame_note(urgency_hours: int) -> str:
-    return f"{FLAME} The customer asked to be contacted — respond within {urgency_hours} hours."
+def flame_note(urgency_hours: int, words: EmailText | None = None) -> str:
+    return f"{FLAME} " + (words or EmailText()).t("flame_note", hours=urgency_hours)
 
 
 def spam_warning(view: _LeadView) -> str:
-    reasons = list(view.spam_flags)
-    if view.email_validity in ("Invalid", "Spam"):
-        reasons.append(f"email {view.email_validity.lower()}")
+    words = view.words
+    reasons = view.spam_flag_words
+    if view.email_validity == "Spam":
+        reasons.append(words.t("spam_reason.email_spam"))
     because = f" ({', '.join(reasons)})" if reasons else ""
-    return f"{WARNING} Possible spam: this lead was flagged{because}. Check it before you respond."
+    return f"{WARNING} " + words.t("spam_warning", because=because)
 
 
 def _detail_rows(view: _LeadView) -> list[tuple[str, str]]:
     """Label/value pairs shown for one lead; rows whose value is missing are left out."""
+    words = view.words
+    not_validated = words.t("not_validated")
     rows: list[tuple[str, str | None]] = [
-        ("Company", view.company_or_placeholder),
-        ("Offer", view.offer),
+        (words.t("label.company"), view.company_or_placeholder),
+        (words.t("label.offer"), view.offer),
         (view.route_label, view.route),
-        ("Lead source", view.lead_source),
-        ("Contact", view.contact_name),
-        ("Email", view.contact_email),
-        ("Phone", view.contact_phone),
-        ("Job title", view.contact_title),
-        ("Country", view.country),
-        ("Company size", view.size),
-        ("Customer need", view.need),
-        ("Email validity", view.email_validity or "Not validated yet"),
-        ("Phone validity", view.phone_validity or "Not validated yet"),
-        ("Quality", view.quality or "Not validated yet"),
-        ("Spam flags", ", ".join(view.spam_flags) or None),
-        ("Received", view.created),
-        ("Expires", view.expires),
+        (words.t("label.lead_source"), view.lead_source),
+        (words.t("label.contact"), view.contact_name),
+        (words.t("label.email"), view.contact_email),
+        (words.t("label.phone"), view.contact_phone),
+        (words.t("label.job_title"), view.contact_title),
+        (words.t("label.country"), view.country),
+        (words.t("label.company_size"), view.size),
+        (words.t("label.customer_need"), view.need),
+        (words.t("label.email_validity"), words.value("validity", view.email_validity) or not_validated),
+        (words.t("label.phone_validity"), words.value("validity", view.phone_validity) or not_validated),
+        (words.t("label.quality"), words.value("quality", view.quality) or not_validated),
+        (words.t("label.spam_flags"), ", ".join(view.spam_flag_words) or None),
+        (words.t("label.received"), view.created),
+        (words.t("label.expires"), view.expires),
     ]
     return [(label, value) for label, value in rows if value]
 
@@ -262,7 +266,6 @@ def _text_details(rows: list[tuple[str, str]]) -> str:
 
 _FLAME_COLOUR = "#fde7e9"
 _SPAM_COLOUR = "#fff4ce"
-_FOOTER = "You receive this email because you are a lead notification recipient of your organisation."
 
 
 def _escape_as_html_module(value: Any) -> Any:
@@ -292,8 +295,12 @@ def _templates() -> Environment:
     )
 
 
-def _render_html(template: str, **context: Any) -> str:
-    return _templates().get_template(template).render(footer_text=_FOOTER, **context)
+def _render_html(template: str, words: EmailText, **context: Any) -> str:
+    return (
+        _templates()
+        .get_template(template)
+        .render(footer_text=words.t("footer"), lang=words.language.value, **context)
+    )
 
 
 def idempotency_key(kind: str, lead_ids: Sequence[str], recipient: str, *, scope: str = "") -> str:
@@ -348,8 +355,10 @@ def _single_lead_email(
     view: _LeadView, *, headline: str, notes: list[tuple[str, str]], intro: str, action_label: str
 ) -> tuple[str, str]:
     """Plain text and HTML of an email about one lead. `notes` are (text, background colour)."""
+    words = view.words
     rows = _detail_rows(view)
-    contact_note = [EXPIRED_CONTACT_NOTE] if view.expired and not view.has_contact_details else []
+    expired_note = words.t("expired_contact_note")
+    contact_note = [expired_note] if view.expired and not view.has_contact_details else []
     text_parts = [headline, "", intro, ""]
     text_parts += [note for note, _ in notes]
     if notes:
@@ -357,11 +366,13 @@ def _single_lead_email(
     text_parts += [f"{action_label}: {view.link}", "", _text_details(rows)]
     if contact_note:
         text_parts += ["", *contact_note]
-    text_parts += ["", "-- ", _FOOTER]
+    text_parts += ["", "-- ", words.t("footer")]
     text = "\n".join(text_parts) + "\n"
 
     html_body = _render_html(
         "lead_email.html",
+        words,
+        link_label=words.t("label.link"),
         title=headline,
         headline=headline,
         intro=intro,
@@ -384,27 +395,29 @@ def render_new_lead(
     sender: str,
     portal_base_url: str,
     urgency_hours: int = DEFAULT_URGENCY_HOURS,
+    language: str = DEFAULT_LANGUAGE,
 ) -> EmailMessage:
-    """The individual email for one new lead (`NewLead`)."""
-    view = _view(lead, portal_base_url)
+    """The individual email for one new lead (`NewLead`), in the recipient's `language`."""
+    words = EmailText(language)
+    view = _view(lead, portal_base_url, words)
     notes: list[tuple[str, str]] = []
     if view.requested_contact:
-        notes.append((flame_note(urgency_hours), _FLAME_COLOUR))
+        notes.append((flame_note(urgency_hours, words), _FLAME_COLOUR))
     if view.possible_spam:
         notes.append((spam_warning(view), _SPAM_COLOUR))
-    headline = f"New lead from {view.company_or_placeholder}"
-    intro = f"A new lead arrived for {view.offer}."
+    headline = words.t("new_lead.headline", company=view.company_or_placeholder)
+    intro = words.t("new_lead.intro", offer=view.offer)
     text, html_body = _single_lead_email(
-        view, headline=headline, notes=notes, intro=intro, action_label="Open the lead"
+        view, headline=headline, notes=notes, intro=intro, action_label=words.t("new_lead.action")
     )
     prefix = f"{FLAME} " if view.requested_contact else ""
-    spam_prefix = "[Possible spam] " if view.possible_spam else ""
+    spam_prefix = words.t("subject.possible_spam") + " " if view.possible_spam else ""
     return _message(
         kind=NotificationKind.NEW_LEAD,
         lead_ids=[view.id],
         recipient=recipient,
         sender=sender,
-        subject=f"{prefix}{spam_prefix}New lead: {_subject_lead(view)}",
+        subject=prefix + spam_prefix + words.t("new_lead.subject", lead=_subject_lead(view)),
         text=text,
         html_body=html_body,
     )
@@ -417,36 +430,35 @@ def render_contact_overdue(
     sender: str,
     portal_base_url: str,
     urgency_hours: int,
+    language: str = DEFAULT_LANGUAGE,
 ) -> EmailMessage:
     """The reminder that a customer who asked for contact is still waiting (`ContactOverdue`)."""
-    view = _view(lead, portal_base_url)
+    words = EmailText(language)
+    view = _view(lead, portal_base_url, words)
     created = _parse_datetime(view.created_raw)
-    due = (created + timedelta(hours=urgency_hours)).isoformat() if created else None
-    due_text = f" Contact was due by {_format_datetime(due)}." if due else ""
-    overdue_note = (
-        f"{FLAME} The customer asked to be contacted more than {urgency_hours} hours ago and the lead "
-        f"has not been accepted yet.{due_text}"
-    )
+    due = words.moment(created + timedelta(hours=urgency_hours)) if created else None
+    due_text = " " + words.t("overdue.due", due=due) if due else ""
+    overdue_note = f"{FLAME} " + words.t("overdue.note", hours=urgency_hours) + due_text
     notes = [(overdue_note, _FLAME_COLOUR)]
     if view.possible_spam:
         notes.append((spam_warning(view), _SPAM_COLOUR))
-    headline = f"{view.company_or_placeholder} is waiting to be contacted"
-    intro = "Accept the lead and contact the customer, or decline it."
+    headline = words.t("overdue.headline", company=view.company_or_placeholder)
+    intro = words.t("overdue.intro")
     text, html_body = _single_lead_email(
-        view, headline=headline, notes=notes, intro=intro, action_label="Respond to the lead"
+        view, headline=headline, notes=notes, intro=intro, action_label=words.t("overdue.action")
     )
     return _message(
         kind=NotificationKind.CONTACT_OVERDUE,
         lead_ids=[view.id],
         recipient=recipient,
         sender=sender,
-        subject=f"{FLAME} Contact overdue: {_subject_lead(view)}",
+        subject=f"{FLAME} " + words.t("overdue.subject", lead=_subject_lead(view)),
         text=text,
         html_body=html_body,
     )
 
 
-_DIGEST_COLUMNS = ("Received", "Company", "Offer", "Type", "Contact", "Email", "Quality", "Notes", "Link")
+_DIGEST_COLUMNS = ("received", "company", "offer", "type", "contact", "email", "quality", "notes", "link")
 _TEXT_CELL_MAX = 32
 # The HTML table shows more, but not all: a digest lists up to hundreds of leads in one email
 # (ACS takes 10 MB), so a row stays small whatever a lead's text; the lead's page shows it all.
@@ -454,13 +466,14 @@ HTML_CELL_MAX = 200
 
 
 def _digest_cells(view: _LeadView) -> tuple[str, ...]:
+    words = view.words
     notes = []
     if view.requested_contact:
         notes.append(FLAME)
     if view.possible_spam:
-        notes.append(f"{WARNING} spam?")
+        notes.append(f"{WARNING} " + words.t("digest.mark.spam"))
     if view.expired:
-        notes.append("expired")
+        notes.append(words.t("digest.mark.expired"))
     return (
         view.created or "",
         view.company_or_placeholder,
@@ -468,13 +481,13 @@ def _digest_cells(view: _LeadView) -> tuple[str, ...]:
         view.route,
         view.contact_name or "",
         view.contact_email or "",
-        view.quality or "",
+        words.value("quality", view.quality) or "",
         " ".join(notes),
         view.link,
     )
 
 
-def _text_table(rows: list[tuple[str, ...]]) -> str:
+def _text_table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     """A plain-text table; long cells are cut (the link, last, never is)."""
     cut = [
         tuple(
@@ -483,13 +496,13 @@ def _text_table(rows: list[tuple[str, ...]]) -> str:
         )
         for row in rows
     ]
-    widths = [max(len(row[i]) for row in [_DIGEST_COLUMNS, *cut]) for i in range(len(_DIGEST_COLUMNS))]
+    widths = [max(len(row[i]) for row in [columns, *cut]) for i in range(len(columns))]
 
     def line(cells: tuple[str, ...]) -> str:
         return " | ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
 
     separator = "-+-".join("-" * width for width in widths)
-    return "\n".join([line(_DIGEST_COLUMNS), separator, *(line(row) for row in cut)])
+    return "\n".join([line(columns), separator, *(line(row) for row in cut)])
 
 
 def render_digest(
@@ -500,6 +513,7 @@ def render_digest(
     sender: str,
     portal_base_url: str,
     urgency_hours: int = DEFAULT_URGENCY_HOURS,
+    language: str = DEFAULT_LANGUAGE,
 ) -> EmailMessage:
     """The daily digest (`Digest`) of the leads of `day` that were not emailed one by one.
 
@@ -507,47 +521,40 @@ def render_digest(
     """
     if not leads:
         raise ValueError("a digest needs at least one lead")
-    views = [_view(lead, portal_base_url) for lead in leads]
+    words = EmailText(language)
+    views = [_view(lead, portal_base_url, words) for lead in leads]
     rows = [_digest_cells(view) for view in views]
     count = len(views)
-    noun = "lead" if count == 1 else "leads"
-    headline = f"{count} new {noun} on {day.isoformat()}"
-    intro = (
-        f"These {noun} arrived on {day.isoformat()} (UTC) after the day's individual emails were used up."
-        if count > 1
-        else f"This lead arrived on {day.isoformat()} (UTC) after the day's individual emails were used up."
-    )
+    number = "one" if count == 1 else "many"
+    shown_day = words.day(day)
+    headline = words.t(f"digest.headline.{number}", count=count, day=shown_day)
+    intro = words.t(f"digest.intro.{number}", day=shown_day)
     notes: list[tuple[str, str]] = []
     flamed = sum(view.requested_contact for view in views)
     if flamed:
-        notes.append(
-            (
-                f"{flame_note(urgency_hours)} ({flamed} of {count} marked {FLAME})",
-                _FLAME_COLOUR,
-            )
-        )
+        marked = words.t("digest.flamed", flamed=flamed, count=count, flame=FLAME)
+        notes.append((f"{flame_note(urgency_hours, words)} {marked}", _FLAME_COLOUR))
     flagged = sum(view.possible_spam for view in views)
     if flagged:
-        notes.append(
-            (
-                f"{WARNING} Possible spam: {flagged} of {count} {noun} flagged (marked {WARNING} spam?). "
-                "Check them before you respond.",
-                _SPAM_COLOUR,
-            )
-        )
+        mark = f"{WARNING} " + words.t("digest.mark.spam")
+        warning = words.t(f"digest.spam.{number}", flagged=flagged, count=count, mark=mark)
+        notes.append((f"{WARNING} {warning}", _SPAM_COLOUR))
+    columns = tuple(words.t(f"digest.column.{column}") for column in _DIGEST_COLUMNS)
     text_parts = [headline, "", intro, ""]
     text_parts += [note for note, _ in notes]
     if notes:
         text_parts.append("")
-    text_parts += [_text_table(rows), "", "-- ", _FOOTER]
+    text_parts += [_text_table(columns, rows), "", "-- ", words.t("footer")]
     text = "\n".join(text_parts) + "\n"
     html_body = _render_html(
         "digest_email.html",
+        words,
+        open_label=words.t("digest.open"),
         title=headline,
         headline=headline,
         intro=intro,
         note_items=notes,
-        columns=_DIGEST_COLUMNS,
+        columns=columns,
         # The link, last, is the row's button; the other cells are cut to HTML_CELL_MAX.
         rows=[([_short(value, HTML_CELL_MAX) for value in row[:-1]], row[-1]) for row in rows],
     )
@@ -556,7 +563,7 @@ def render_digest(
         lead_ids=[view.id for view in views],
         recipient=recipient,
         sender=sender,
-        subject=f"Lead digest for {day.isoformat()}: {count} new {noun}",
+        subject=words.t(f"digest.subject.{number}", count=count, day=shown_day),
         text=text,
         html_body=html_body,
         scope=day.isoformat(),

@@ -47,7 +47,8 @@ from shared.domain.notification_content import (
     render_new_lead,
 )
 from shared.domain.queues import LEAD_NOTIFICATIONS_QUEUE
-from shared.services import notification_settings
+from shared.domain.recipients import Addressee
+from shared.services import notification_settings, sweeps
 from shared.services.container import Services
 from shared.services.queue_stage import lead_message
 
@@ -93,6 +94,16 @@ class DigestResult:
 
 def notification_log(services: Services) -> NotificationLog:
     return services.notification_log
+
+
+def _expired_if_due(services: Services, stored: StoredLead) -> StoredLead:
+    """The lead as an email may show it: one whose expiry has passed is expired first (its
+    contact removed), whichever timer was to do it, so no email carries an expired contact."""
+    lead = stored.lead
+    if lead.stage is not Stage.RECEIVED or not lifecycle.is_expiry_due(lead, services.clock()):
+        return stored
+    sweeps.expire_if_due(services, lead.partner_id, lead.id)
+    return services.leads.get(lead.partner_id, lead.id) or stored
 
 
 def _resource(services: Services, stored: StoredLead) -> dict[str, Any]:
@@ -193,15 +204,17 @@ def _to_every_recipient(
     lead = stored.lead
     settings = services.settings
     resource = _resource(services, stored)
-    for recipient in notification_settings.recipients(services, lead.partner_id):
+    for addressee in notification_settings.addressees(services, lead.partner_id):
+        recipient = addressee.email
 
-        def render(_ids: tuple[str, ...], recipient: str = recipient) -> EmailMessage:
+        def render(_ids: tuple[str, ...], addressee: Addressee = addressee) -> EmailMessage:
             return renderer(
                 resource,
-                recipient=recipient,
+                recipient=addressee.email,
                 sender=settings.email_sender_address,
                 portal_base_url=settings.portal_base_url,
                 urgency_hours=settings.urgency_hours,
+                language=addressee.language,
             )
 
         key = claim_key(lead.id, recipient)
@@ -246,9 +259,10 @@ def notify_lead(services: Services, raw: bytes, sender: EmailSender | None = Non
     """The `lead-notifications` stage: a validated lead's `NewLead` emails, or its digest place."""
     sender = sender or services.sender
     partner_id, lead_id = lead_message(raw)
-    stored = services.leads.get(partner_id, lead_id)
-    if stored is None:
+    found = services.leads.get(partner_id, lead_id)
+    if found is None:
         raise UnprocessableLead(f"no lead {lead_id[:40]} for partner {partner_id[:40]}")
+    stored = _expired_if_due(services, found)
     if stored.lead.is_informational:
         return NotificationResult(partner_id, lead_id, "Informational")
     assignment = assign_lead(services, stored)
@@ -277,7 +291,7 @@ def _send_digest_to(
     sender: EmailSender,
     partner_id: str,
     day: date,
-    recipient: str,
+    addressee: Addressee,
     digest_ids: list[str],
 ) -> int:
     """Digest batches for one recipient until every digest lead of the day is covered.
@@ -289,10 +303,14 @@ def _send_digest_to(
     """
     book = notification_log(services)
     settings = services.settings
+    recipient = addressee.email
     sent = 0
 
     def render(ids: tuple[str, ...]) -> EmailMessage | None:
-        leads = [_resource(services, stored) for stored in services.leads.get_many(partner_id, list(ids))]
+        leads = [
+            _resource(services, _expired_if_due(services, stored))
+            for stored in services.leads.get_many(partner_id, list(ids))
+        ]
         if not leads:
             return None
         return render_digest(
@@ -302,6 +320,7 @@ def _send_digest_to(
             sender=settings.email_sender_address,
             portal_base_url=settings.portal_base_url,
             urgency_hours=settings.urgency_hours,
+            language=addressee.language,
         )
 
     contended = 0
@@ -363,8 +382,8 @@ def send_partner_digest(
     digest_ids = book.digest_lead_ids(partner_id, day)
     sent = 0
     if digest_ids:
-        for recipient in notification_settings.recipients(services, partner_id):
-            sent += _send_digest_to(services, sender, partner_id, day, recipient, digest_ids)
+        for addressee in notification_settings.addressees(services, partner_id):
+            sent += _send_digest_to(services, sender, partner_id, day, addressee, digest_ids)
     if not late:
         book.set_digest_state(partner_id, day, DIGEST_DONE, services.clock())
     return sent

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from shared.domain.email_text import CATALOGS, EmailLanguage
 from shared.domain.notification_content import (
-    EXPIRED_CONTACT_NOTE,
     EmailMessage,
     render_contact_overdue,
     render_digest,
@@ -20,6 +20,7 @@ SENDER = "leads@contoso.example"
 RECIPIENT = "admin@contoso.example"
 FLAME_NOTE = "The customer asked to be contacted — respond within 72 hours"
 SPAM_WARNING = "Possible spam"
+EXPIRED_CONTACT_NOTE = CATALOGS[EmailLanguage.EN]["expired_contact_note"]
 
 
 def offer_lead(**changes: Any) -> dict[str, Any]:
@@ -187,20 +188,38 @@ def test_new_lead_flame_note_only_when_the_customer_asked_for_contact() -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        {"spamFlags": ["disposable_domain"]},
-        {"quality": "Low", "emailValidity": "Invalid"},
+        {"spamFlags": ["disposable_domain"], "quality": "Low"},
+        {"spamFlags": ["spam_domain"], "quality": "Low"},
+        {"spamFlags": ["test_pattern"], "quality": "Low"},
+        {"spamFlags": ["test_lead"], "quality": "Low"},
+        {"emailValidity": "Spam", "quality": "Low"},
     ],
 )
-def test_new_lead_spam_warning_when_flagged_or_low_quality(changes: dict[str, Any]) -> None:
+def test_new_lead_spam_warning_for_spam_and_test_signals(changes: dict[str, Any]) -> None:
     message = new_lead(offer_lead(**changes))
     assert SPAM_WARNING in message.text
     assert SPAM_WARNING in message.html
     assert "[Possible spam]" in message.subject
 
 
-def test_new_lead_spam_warning_names_the_flags() -> None:
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"quality": "Low", "emailValidity": "Invalid"},
+        {"quality": "Low", "spamFlags": ["role_address"]},
+    ],
+)
+def test_no_spam_warning_for_a_mistyped_or_role_address(changes: dict[str, Any]) -> None:
+    message = new_lead(offer_lead(**changes))
+    assert SPAM_WARNING not in message.text + message.html + message.subject
+    # What there is, is still shown, in words.
+    assert "Invalid" in message.text or "role address (such as info@)" in message.text
+
+
+def test_new_lead_spam_warning_names_the_flags_in_words() -> None:
     message = new_lead(offer_lead(spamFlags=["disposable_domain", "role_address"], quality="Low"))
-    assert "disposable_domain, role_address" in message.text
+    assert "(disposable email domain, role address (such as info@))" in message.text
+    assert "disposable_domain" not in message.text + message.html
 
 
 def test_new_lead_no_spam_warning_for_a_clean_lead() -> None:
