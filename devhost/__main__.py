@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
+from collections.abc import MutableMapping
 from pathlib import Path
 from types import FrameType
 
@@ -24,6 +27,57 @@ AZURITE_PORTS = (10000, 10001, 10002)
 # unless the environment or local.settings.json says otherwise, as `func start` without auth would.
 APP_SERVICE_AUTH_SETTING = "WEBSITE_AUTH_ENABLED"
 AZURITE_LOCATION = ".azurite"
+PORTAL_BASE_URL_SETTING = "PORTAL_BASE_URL"
+
+
+class PortInUse(Exception):
+    """A port the host or its Azurite must listen on is taken: said in one line, no traceback."""
+
+    def __init__(self, what: str, host: str, port: int, change: str) -> None:
+        super().__init__(
+            f"devhost: {what} port {port} on {host} is already in use; stop what uses it "
+            f"(is `make run` already running?) or choose another port with {change}"
+        )
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on host:port now (0, "any free port", always can)."""
+    if port == 0:
+        return True
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers do, so a recently closed connection in TIME_WAIT does not count as busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def check_ports_free(host: str, port: int, azurite_ports: tuple[int, int, int] | None) -> None:
+    """Raise PortInUse for the first port that is taken, before anything is started."""
+    if not port_is_free(host, port):
+        raise PortInUse("the host's HTTP", host, port, "`make run PORT=7072` (or --port)")
+    for service, azurite_port in zip(("blob", "queue", "table"), azurite_ports or (), strict=False):
+        if not port_is_free("127.0.0.1", azurite_port):
+            variable = f"AZURITE_{service.upper()}_PORT"
+            raise PortInUse(
+                f"Azurite's {service}",
+                "127.0.0.1",
+                azurite_port,
+                f"`make run {variable}=...` (or --azurite-ports)",
+            )
+
+
+def portal_base_url_default(environ: MutableMapping[str, str], host: str, port: int) -> str | None:
+    """Links in emails point at this host unless PORTAL_BASE_URL is set (non-empty): the URL it
+    sets, or None when the setting stands."""
+    if environ.get(PORTAL_BASE_URL_SETTING, "").strip():
+        return None
+    shown_host = "127.0.0.1" if host in ("", "0.0.0.0") else host
+    url = f"http://{shown_host}:{port}"
+    environ[PORTAL_BASE_URL_SETTING] = url
+    return url
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -96,6 +150,20 @@ def stop_with_parent() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
+    try:
+        return serve(arguments)
+    except PortInUse as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
+def _azurite_ports(arguments: argparse.Namespace) -> tuple[int, int, int]:
+    blob_port, queue_port, table_port = (int(port) for port in arguments.azurite_ports.split(","))
+    return blob_port, queue_port, table_port
+
+
+def serve(arguments: argparse.Namespace) -> int:
+    check_ports_free(arguments.host, arguments.port, _azurite_ports(arguments) if arguments.azurite else None)
     configure_logging()
 
     stop_requested = threading.Event()
@@ -115,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     host: FunctionsHost | None = None
     try:
         if arguments.azurite:
-            blob_port, queue_port, table_port = (int(port) for port in arguments.azurite_ports.split(","))
+            blob_port, queue_port, table_port = _azurite_ports(arguments)
             azurite = Azurite(arguments.azurite_location, blob_port, queue_port, table_port).start()
             logger.info(
                 "Azurite started (pid %s) on ports %s,%s,%s",
@@ -141,14 +209,24 @@ def main(argv: list[str] | None = None) -> int:
         for disabled in sorted({spec.name for spec in every_function} - {spec.name for spec in functions}):
             logger.info("function %s is disabled (AzureWebJobs.%s.Disabled)", disabled, disabled)
         config = HostConfig.load(arguments.host_json)
-        host = FunctionsHost(
-            functions,
-            config,
-            host=arguments.host,
-            port=arguments.port,
-            static_dir=arguments.static,
-            dev_auth=arguments.dev_auth,
-        )
+        try:
+            host = FunctionsHost(
+                functions,
+                config,
+                host=arguments.host,
+                port=arguments.port,
+                static_dir=arguments.static,
+                dev_auth=arguments.dev_auth,
+            )
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            # Taken between the check and now.
+            raise PortInUse("the host's HTTP", arguments.host, arguments.port, "--port") from None
+        # The app reads its settings on first use, so this still counts: links in emails lead here.
+        portal = portal_base_url_default(os.environ, arguments.host, host.port)
+        if portal is not None:
+            logger.info("%s=%s (follows the port; set it to override)", PORTAL_BASE_URL_SETTING, portal)
         host.start()
         # Wait in short slices so the signal handler runs promptly on the main thread.
         while not stop_requested.wait(0.5):
