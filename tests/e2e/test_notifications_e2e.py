@@ -67,13 +67,25 @@ def test_notification_settings_rules(api: httpx.Client) -> None:
         assert response.status_code == 400, body
         assert response.json()["error"]["code"] == "BadRequest"
 
+    german = {"recipients": [{"email": "sales@partner.example", "language": "de"}]}
+    refused = api.put(SETTINGS, json=german, headers=admin)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["details"] == [
+        {"field": "recipients.0.language", "message": "Input should be 'en' or 'nl'", "code": "invalid"}
+    ]
+
     good = {"recipients": [{"email": "sales@partner.example", "name": "Sales"}]}
+    # A recipient's emails are in English unless their language says otherwise.
+    shown = {"recipients": [{"email": "sales@partner.example", "name": "Sales", "language": "en"}]}
     assert api.put(SETTINGS, json=good, headers=profile_admin).status_code == 403
     assert api.put(SETTINGS, json=good).status_code == 401
     stored = api.put(SETTINGS, json=good, headers=admin)
     assert stored.status_code == 200
-    assert stored.json() == good
-    assert api.get(SETTINGS, headers=profile_admin).json() == good
+    assert stored.json() == shown
+    assert api.get(SETTINGS, headers=profile_admin).json() == shown
+    dutch = {"recipients": [{"email": "verkoop@partner.example", "name": "Verkoop", "language": "nl"}]}
+    assert api.put(SETTINGS, json=dutch, headers=admin).json() == dutch
+    assert api.get(SETTINGS, headers=admin).json() == dutch
     assert api.get(SETTINGS, headers=principal_header(partner_id=unique_partner())).json() == {
         "recipients": []
     }
@@ -98,6 +110,28 @@ def test_a_marketplace_message_becomes_an_escaped_email_in_the_outbox(
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; Sons" in mail.html
     assert company in mail.text
     assert f"/#/leads/{lead_id}" in mail.html
+
+
+def test_each_recipient_gets_the_email_in_their_own_language(api: httpx.Client, outbox_dir: Path) -> None:
+    partner = unique_partner()
+    recipients = [
+        {"email": "sales@partner.example", "name": "Sales", "language": "en"},
+        {"email": "verkoop@partner.example", "name": "Verkoop", "language": "nl"},
+    ]
+    headers = principal_header(partner_id=partner)
+    assert api.put(SETTINGS, json={"recipients": recipients}, headers=headers).status_code == 200
+    (lead_id,) = _send_leads(api, [marketplace_lead(partner, company="Fabrikam BV")])
+
+    mails = wait_for(
+        lambda: (found := _mails(outbox_dir, [lead_id], "NewLead")) and len(found) == 2 and found
+    )
+
+    by_recipient = {mail.to: mail for mail in mails}
+    english, dutch = by_recipient["sales@partner.example"], by_recipient["verkoop@partner.example"]
+    assert "New lead" in english.subject and "Nieuwe lead" in dutch.subject
+    assert "Open the lead" in english.html and "Lead openen" in dutch.html
+    assert "Company" in english.text and "Bedrijf" in dutch.text
+    assert "New lead" not in dutch.subject + dutch.text + dutch.html
 
 
 def test_ten_emails_a_day_then_the_digest(

@@ -243,7 +243,9 @@ def test_notification_settings_editable_by_referrals_admin_only(
     admin.get_by_role("button", name="Save").click()
     expect(admin.locator(".dialog-message")).to_have_text("Saved")
     stored = portal_api.get("/api/settings/notifications", headers=principal_header(partner_id=partner["id"]))
-    assert stored.json()["recipients"] == [{"email": "leads@partner.example", "name": "Lead desk"}]
+    assert stored.json()["recipients"] == [
+        {"email": "leads@partner.example", "name": "Lead desk", "language": "en"}
+    ]
 
     reader = new_context(partner["id"], user_id="profile", roles=("BusinessProfileAdmin",)).new_page()
     reader.goto(f"{portal_url}/#/settings")
