@@ -4,10 +4,16 @@ PYTHON ?= python3
 VENV := .venv
 INFRA_VENV := .venv-infra
 PY := $(VENV)/bin/python
+# The ports `make run` listens on (127.0.0.1); change any of them: `make run PORT=7072`.
 PORT ?= 7071
+AZURITE_BLOB_PORT ?= 10000
+AZURITE_QUEUE_PORT ?= 10001
+AZURITE_TABLE_PORT ?= 10002
+# Where `make seed` sends its sample leads: the host `make run` started.
+SEED_URL ?= http://127.0.0.1:$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bootstrap infra-tools bench clean
+.PHONY: run seed test lint format bootstrap infra-tools bench clean
 
 bootstrap: $(VENV)/.installed node_modules/.installed
 
@@ -31,9 +37,14 @@ infra-tools: $(INFRA_VENV)/.installed
 local.settings.json:
 	cp local.settings.sample.json $@
 
-# Azurite on 10000-10002 and the functions host on $(PORT), in the foreground; Ctrl-C stops both.
+# Azurite on $(AZURITE_*_PORT) and the functions host on $(PORT), in the foreground; Ctrl-C stops both.
 run: bootstrap local.settings.json
-	exec $(PY) -m devhost --azurite --port $(PORT) --static portal/public --dev-auth
+	exec $(PY) -m devhost --azurite --port $(PORT) --static portal/public --dev-auth \
+		--azurite-ports $(AZURITE_BLOB_PORT),$(AZURITE_QUEUE_PORT),$(AZURITE_TABLE_PORT)
+
+# Sample leads in every tab of the host `make run` started (run it in a second terminal); idempotent.
+seed: bootstrap
+	$(PY) -m devhost.seed --url $(SEED_URL)
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .
