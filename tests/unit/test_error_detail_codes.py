@@ -107,3 +107,12 @@ def test_codes_are_the_contracts_and_every_pydantic_type_maps_to_one() -> None:
     assert detail_code("too_long") is DetailCode.TOO_MANY  # pydantic's, of a list
     assert detail_code("refusal:too_long") is DetailCode.TOO_LONG
     assert detail_code("value_error") is DetailCode.INVALID
+
+
+def test_the_openapi_document_lists_every_code_as_an_enum() -> None:
+    from shared.adapters.openapi import openapi_document
+
+    schemas = openapi_document()["components"]["schemas"]
+    assert schemas["DetailCode"]["enum"] == [code.value for code in DetailCode]
+    assert "code" in schemas["ErrorDetail"]["required"]
+    assert schemas["Recipient-Input"]["properties"]["language"]["default"] == "en"
