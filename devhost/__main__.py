@@ -14,7 +14,7 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from types import FrameType
 
-from devhost.azurite import Azurite
+from devhost.azurite import Azurite, free_port
 from devhost.config import HostConfig, load_local_settings
 from devhost.functions import enabled_functions, load_app, read_functions
 from devhost.host import FunctionsHost
@@ -199,6 +199,12 @@ def serve(arguments: argparse.Namespace) -> int:
         loaded = load_local_settings(arguments.settings)
         if loaded:
             logger.info("settings from %s: %s", arguments.settings, ", ".join(sorted(loaded)))
+        if arguments.port == 0:
+            # Chosen now, not by the server's bind: the app reads PORTAL_BASE_URL when imported.
+            arguments.port = free_port()
+        portal = portal_base_url_default(os.environ, arguments.host, arguments.port)
+        if portal is not None:
+            logger.info("%s=%s (follows the port; set it to override)", PORTAL_BASE_URL_SETTING, portal)
         sign_in = os.environ.setdefault(APP_SERVICE_AUTH_SETTING, "true")
         logger.info("App Service Authentication stand-in: %s=%s", APP_SERVICE_AUTH_SETTING, sign_in)
 
@@ -223,10 +229,6 @@ def serve(arguments: argparse.Namespace) -> int:
                 raise
             # Taken between the check and now.
             raise PortInUse("the host's HTTP", arguments.host, arguments.port, "--port") from None
-        # The app reads its settings on first use, so this still counts: links in emails lead here.
-        portal = portal_base_url_default(os.environ, arguments.host, host.port)
-        if portal is not None:
-            logger.info("%s=%s (follows the port; set it to override)", PORTAL_BASE_URL_SETTING, portal)
         host.start()
         # Wait in short slices so the signal handler runs promptly on the main thread.
         while not stop_requested.wait(0.5):

@@ -17,6 +17,7 @@ import azure.functions as func
 
 # Read at import time: the host must load local.settings.json before importing the app.
 SETTING_AT_IMPORT = os.environ.get("SAMPLE_FROM_FILE")
+PORTAL_BASE_URL_AT_IMPORT = os.environ.get("PORTAL_BASE_URL")
 
 PARALLEL_MESSAGES = 16
 # The test host.json's batchSize + newBatchThreshold: what one queue function may run at once.
@@ -127,6 +128,7 @@ def settings(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(
         {
             "at_import": SETTING_AT_IMPORT,
+            "portal_base_url_at_import": PORTAL_BASE_URL_AT_IMPORT,
             "from_file": os.environ.get("SAMPLE_FROM_FILE"),
             "overridden": os.environ.get("SAMPLE_OVERRIDDEN"),
         }

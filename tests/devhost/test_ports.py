@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from devhost.__main__ import portal_base_url_default
@@ -89,4 +90,6 @@ def test_the_running_host_tells_the_app_its_own_address(tmp_path: Path) -> None:
         "AccountKey=a2V5;QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;",
     }
     with HostProcess(cwd=tmp_path, app="sample_app", env=environment, inherit_env=False) as host:
-        assert f"PORTAL_BASE_URL=http://127.0.0.1:{host.port} (follows the port" in host.log_text()
+        # What the app saw when it was imported, as the product's settings read it.
+        seen = httpx.get(f"{host.base_url}/api/settings", timeout=10, trust_env=False).json()
+    assert seen["portal_base_url_at_import"] == f"http://127.0.0.1:{host.port}"
