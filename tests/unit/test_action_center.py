@@ -245,6 +245,8 @@ def test_a_token_the_service_did_not_issue_is_refused() -> None:
         ({"continuationToken": "forged"}, 20, ["continuationToken"]),
     ],
 )
-def test_top_is_1_to_100_and_the_token_is_checked(params: dict[str, str], top: int, fields: list[str]) -> None:
+def test_top_is_1_to_100_and_the_token_is_checked(
+    params: dict[str, str], top: int, fields: list[str]
+) -> None:
     parsed_top, _after, errors = parse_actions_request(params)
     assert (parsed_top, [error.field for error in errors]) == (top, fields)
