@@ -50,6 +50,8 @@ CONTACT_REQUESTED = "ContactRequested"
 ROW_COLUMNS = ("RowKey", COMPANY, CREATED, EXPIRES, CONTACT_REQUESTED)
 
 URGENCY = {kind: rank for rank, kind in enumerate(ActionKind)}
+# Where an item sorts: its kind's urgency, its due moment (as a key part), its lead id.
+SortKey = tuple[int, str, str]
 
 
 def _key_moment(moment: datetime) -> str:
@@ -109,7 +111,7 @@ class ActionItem:
     message: str
 
     @property
-    def sort_key(self) -> tuple[int, str, str]:
+    def sort_key(self) -> SortKey:
         return (URGENCY[self.kind], _key_moment(self.due), self.lead_id)
 
     def to_resource(self) -> dict[str, Any]:
@@ -174,7 +176,7 @@ class ActionPage:
     summary: dict[str, int]
     items: list[ActionItem]
     # The last item's sort key when more items follow it.
-    next_after: tuple[int, str, str] | None
+    next_after: SortKey | None
 
     def to_resource(self) -> dict[str, Any]:
         return {
@@ -190,7 +192,7 @@ def action_page(
     now: datetime,
     urgency_hours: int,
     top: int = DEFAULT_TOP,
-    after: tuple[int, str, str] | None = None,
+    after: SortKey | None = None,
 ) -> ActionPage:
     """The summary of every item and the page of `top` items after `after`, most urgent first."""
     items = sorted(
@@ -210,14 +212,14 @@ def action_page(
 _KINDS_BY_RANK = list(ActionKind)
 
 
-def encode_token(after: tuple[int, str, str]) -> str:
+def encode_token(after: SortKey) -> str:
     rank, due, lead_id = after
     body = {"v": 1, "kind": _KINDS_BY_RANK[rank].value, "due": due, "after": lead_id}
     raw = json.dumps(body, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(token: str) -> tuple[tuple[int, str, str] | None, list[FieldError]]:
+def decode_token(token: str) -> tuple[SortKey | None, list[FieldError]]:
     """The sort key to continue after; a token this service did not issue is refused."""
     bad = [FieldError("continuationToken", "is not a continuation token issued by this service")]
     if len(token) > MAX_TOKEN_LENGTH:
@@ -245,7 +247,7 @@ def _is_key_moment(text: str) -> bool:
 
 def parse_actions_request(
     params: Mapping[str, str],
-) -> tuple[int, tuple[int, str, str] | None, list[FieldError]]:
+) -> tuple[int, SortKey | None, list[FieldError]]:
     """`top` (1–100, default 20) and where to continue, or the field errors."""
     errors: list[FieldError] = []
     top = DEFAULT_TOP
@@ -256,7 +258,7 @@ def parse_actions_request(
             top = int(text)
         else:
             errors.append(FieldError("top", f"must be a whole number from 1 to {MAX_TOP}"))
-    after: tuple[int, str, str] | None = None
+    after: SortKey | None = None
     token = params.get("continuationToken")
     if token is not None:
         after, token_errors = decode_token(token)
