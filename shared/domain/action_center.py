@@ -18,9 +18,6 @@ and outcome rows up to today. So a read costs what needs doing, not what is stor
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,6 +29,7 @@ from shared.domain.enums import ActionKind, Stage
 from shared.domain.errors import FieldError
 from shared.domain.lead import Lead, utc_iso
 from shared.domain.lead_ids import is_lead_id
+from shared.domain.page_tokens import decode_token_body, encode_token_body
 
 EXPIRING_SOON = timedelta(hours=48)
 DEFAULT_TOP = 20
@@ -214,21 +212,14 @@ _KINDS_BY_RANK = list(ActionKind)
 
 def encode_token(after: SortKey) -> str:
     rank, due, lead_id = after
-    body = {"v": 1, "kind": _KINDS_BY_RANK[rank].value, "due": due, "after": lead_id}
-    raw = json.dumps(body, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_token_body({"v": 1, "kind": _KINDS_BY_RANK[rank].value, "due": due, "after": lead_id})
 
 
 def decode_token(token: str) -> tuple[SortKey | None, list[FieldError]]:
     """The sort key to continue after; a token this service did not issue is refused."""
     bad = [FieldError("continuationToken", "is not a continuation token issued by this service")]
-    if len(token) > MAX_TOKEN_LENGTH:
-        return None, bad
-    try:
-        body = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return None, bad
-    if not isinstance(body, dict) or body.get("v") != 1 or set(body) != {"v", "kind", "due", "after"}:
+    body = decode_token_body(token, MAX_TOKEN_LENGTH)
+    if body is None or body.get("v") != 1 or set(body) != {"v", "kind", "due", "after"}:
         return None, bad
     kind, due, lead_id = body["kind"], body["due"], body["after"]
     if kind not in {member.value for member in ActionKind} or not isinstance(lead_id, str):

@@ -9,6 +9,7 @@ import random
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from shared.domain import lifecycle
 from shared.domain.commands import AcceptBody, CloseBody, DeclineBody
 from shared.domain.enums import Role, Tab
 from shared.domain.intake_mapping import UnprocessableLead
+from shared.domain.lead import Lead
 from shared.domain.lead_counters import SHARDS, tab_of
 from shared.domain.lead_query import LeadQuery
 from shared.domain.principal import Principal
@@ -69,6 +71,18 @@ def ingest_all(services: Services, partner: str, count: int) -> list[str]:
     return [result.lead_id for result in results]
 
 
+def accept(lead: Lead, now: datetime) -> lifecycle.Change:
+    return lifecycle.accept(lead, ACCEPT, actor="u", now=now)
+
+
+def decline(lead: Lead, now: datetime) -> lifecycle.Change:
+    return lifecycle.decline(lead, DECLINE, actor="u", now=now)
+
+
+def win(lead: Lead, now: datetime) -> lifecycle.Change:
+    return lifecycle.close(lead, WON, actor="u", now=now)
+
+
 def change(services: Services, partner: str, lead_id: str, decide: Any) -> None:
     leads.change_lead(services, principal(partner), lead_id, decide, if_match=None)
 
@@ -86,40 +100,11 @@ def test_counters_stay_exact_under_racing_intake_and_transitions(services: Servi
         if stored.lead.stage.value == "Received"
     ]
     to_accept, to_decline = lifecycle_ids[:8], lifecycle_ids[8:12]
+    moves = [(lead_id, accept) for lead_id in to_accept] + [(lead_id, decline) for lead_id in to_decline]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        jobs = [
-            pool.submit(
-                change,
-                services,
-                partner,
-                lead_id,
-                lambda lead, now: lifecycle.accept(lead, ACCEPT, actor="u", now=now),
-            )
-            for lead_id in to_accept
-        ] + [
-            pool.submit(
-                change,
-                services,
-                partner,
-                lead_id,
-                lambda lead, now: lifecycle.decline(lead, DECLINE, actor="u", now=now),
-            )
-            for lead_id in to_decline
-        ]
-        for job in jobs:
-            job.result()
+        list(pool.map(lambda move: change(services, partner, *move), moves))
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(
-            pool.map(
-                lambda lead_id: change(
-                    services,
-                    partner,
-                    lead_id,
-                    lambda lead, now: lifecycle.close(lead, WON, actor="u", now=now),
-                ),
-                to_accept[:4],
-            )
-        )
+        list(pool.map(lambda lead_id: change(services, partner, lead_id, win), to_accept[:4]))
 
     assert_counters_exact(services, partner)
     stages = truth(services, partner)
@@ -327,17 +312,7 @@ def test_the_action_center_and_tab_counts_cost_the_same_beside_many_unrelated_le
         new_ids = list(
             pool.map(lambda body: intake.ingest(services, body, intake.MARKETPLACE).lead_id, declined)
         )
-        list(
-            pool.map(
-                lambda lead_id: change(
-                    services,
-                    partner,
-                    lead_id,
-                    lambda lead, now: lifecycle.decline(lead, DECLINE, actor="u", now=now),
-                ),
-                new_ids,
-            )
-        )
+        list(pool.map(lambda lead_id: change(services, partner, lead_id, decline), new_ids))
 
     assert sum(1 for _ in repo.query(partner, LeadQuery(tab=None))) == 103
     after = cost(services, partner)
