@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from shared.domain.derived_rows import IndexRow, Tally
 from shared.domain.enums import Qualification, Stage, Tab
 from shared.domain.lead import Lead
+from shared.domain.lead_query import LeadQuery
 
 # Shard rows per tab counter: more lets more intake workers add at once; a read sums them all.
 SHARDS = 8
@@ -64,3 +65,18 @@ class TabCounters:
 
     def tallies(self, lead: Lead) -> Iterable[Tally]:
         yield counter_tally(lead.qualification, lead.stage)
+
+
+def counter_for(query: LeadQuery) -> Tab | None:
+    """The tab whose counter answers `query` exactly; None when a filter needs the leads read.
+
+    The tab counters hold a total and a column per stage; the favorites counter only a total.
+    A query equal to its tab and stage filter alone has no other filter, whatever filters
+    `LeadQuery` may gain.
+    """
+    stage_only = {column: values for column, values in query.columns.items() if column == "Stage"}
+    if query.tab is None or query != LeadQuery(tab=query.tab, columns=stage_only):
+        return None
+    if query.tab is Tab.FAVORITES and stage_only:
+        return None
+    return query.tab

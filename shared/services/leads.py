@@ -114,8 +114,8 @@ def list_leads(
     return LeadPage(page, page[-1]["id"] if page else None, len(rows) > top)
 
 
-# Rows a filtered count reads at most (one storage request): the first page of the list holds
-# 50, so a count of the rows a first look shows, whatever the partner has stored.
+# Leads a filtered count tests at most: one storage request (a page holds at most 1,000 rows),
+# whatever the partner has stored.
 COUNT_BUDGET = 1000
 # A favorites count with filters reads the leads themselves, 14 per storage request.
 FAVORITES_COUNT_BUDGET = 140
@@ -136,7 +136,7 @@ def count_leads(services: Services, principal: Principal, query: LeadQuery) -> L
     the newest leads, so the answer may be a lower bound.
     """
     partner_id = principal.partner_id
-    counted = counters_answer(query)
+    counted = lead_counters.counter_for(query)
     if counted is not None:
         if query.tab is Tab.FAVORITES:
             return LeadCount(services.leads.favorite_count(partner_id, principal.user_id), True)
@@ -151,21 +151,6 @@ def count_leads(services: Services, principal: Principal, query: LeadQuery) -> L
         return LeadCount(count, len(window) == len(favorites))
     matches, exhausted = services.leads.lead_window(partner_id, query, COUNT_BUDGET)
     return LeadCount(len(matches), exhausted)
-
-
-def counters_answer(query: LeadQuery) -> Tab | None:
-    """The tab whose counter answers `query` exactly; None when a filter needs the leads read.
-
-    The tab counters hold a total and a column per stage; the favorites counter only a total.
-    A query equal to its tab and stage filter alone has no other filter, whatever filters
-    `LeadQuery` may gain.
-    """
-    stage_only = {column: values for column, values in query.columns.items() if column == "Stage"}
-    if query.tab is None or query != LeadQuery(tab=query.tab, columns=stage_only):
-        return None
-    if query.tab is Tab.FAVORITES and stage_only:
-        return None
-    return query.tab
 
 
 def set_favorite(services: Services, principal: Principal, lead_id: str, favorite: bool) -> None:

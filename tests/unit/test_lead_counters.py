@@ -8,9 +8,9 @@ from shared.domain.derived_rows import TallyDelta, derived_change
 from shared.domain.enums import Qualification, Stage, Status, Tab
 from shared.domain.intake_mapping import map_marketplace_lead
 from shared.domain.lead import Lead
-from shared.domain.lead_counters import SHARDS, TabCounters, count_of, tab_of
+from shared.domain.lead_counters import SHARDS, TabCounters, count_of, counter_for, tab_of
 from shared.domain.lead_ids import new_lead_id
-from shared.domain.lead_query import TAB_QUALIFICATIONS
+from shared.domain.lead_query import TAB_QUALIFICATIONS, LeadQuery, parse_lead_query
 from tests.support.leads import marketplace_lead
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -56,3 +56,23 @@ def test_a_count_is_the_total_or_the_sum_of_the_chosen_stages() -> None:
     assert count_of(sums) == 9
     assert count_of(sums, {"Received", "Archived"}) == 7
     assert count_of({}, {"Won"}) == 0
+
+
+def test_only_a_tab_or_a_tab_and_stage_is_answered_from_the_counters() -> None:
+    def counter(params: dict[str, str]) -> Tab | None:
+        query, errors = parse_lead_query(params)
+        assert errors == []
+        return counter_for(query)
+
+    assert counter({}) is Tab.MARKETPLACE
+    assert counter({"tab": "qualified", "stage": "Received,Accepted"}) is Tab.QUALIFIED
+    assert counter({"tab": "favorites"}) is Tab.FAVORITES
+    assert counter({"tab": "favorites", "stage": "Received"}) is None
+    for other in (
+        {"country": "NL"},
+        {"customerName": "fab"},
+        {"createdFrom": "2026-01-01"},
+        {"status": "Won"},
+    ):
+        assert counter(other) is None, other
+    assert counter_for(LeadQuery(tab=None)) is None
