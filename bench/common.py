@@ -189,20 +189,28 @@ SEED_ATTEMPTS = 5
 def seed_leads(table: Any, count: int, make_lead: Callable[[int], Any], *, threads: int = 4) -> float:
     """Store `make_lead(0..count-1)` in batched upserts of 100; returns the seconds taken.
 
-    Upserts, so a batch whose answer was lost (Azurite drops a connection now and then
-    under load) can simply be sent again. Leads are built in the worker threads, so a
-    large seed never holds more than a few batches in memory.
+    Each lead goes with its derived rows (index rows, and its share of the tallies, summed
+    here and written once at the end into shard 0), as the repository would have written them,
+    so counts and the action center see the seeded leads. Upserts, so a batch whose answer was
+    lost (Azurite drops a connection now and then under load) can simply be sent again. Leads
+    are built in the worker threads, so a large seed never holds more than a few batches in memory.
     """
+    import threading
+    from collections import defaultdict
+    from concurrent.futures import ThreadPoolExecutor
+
     from azure.core.exceptions import ServiceResponseError
+    from azure.data.tables import EdmType, EntityProperty
 
     from shared.adapters.lead_repository import lead_entity
+    from shared.domain import lead_rows
+    from shared.domain.derived_rows import derived_change
 
     started = time.perf_counter()
+    lock = threading.Lock()
+    tallies: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
-    def store(first: int) -> None:
-        batch = [
-            ("upsert", lead_entity(make_lead(n))) for n in range(first, min(first + SEED_BATCH_ROWS, count))
-        ]
+    def submit(batch: list[Any]) -> None:
         for attempt in range(SEED_ATTEMPTS):
             try:
                 table.submit_transaction(batch)
@@ -212,7 +220,22 @@ def seed_leads(table: Any, count: int, make_lead: Callable[[int], Any], *, threa
                     raise
                 time.sleep(0.5)
 
-    from concurrent.futures import ThreadPoolExecutor
+    def store(first: int) -> None:
+        rows: dict[str, list[Any]] = defaultdict(list)
+        for n in range(first, min(first + SEED_BATCH_ROWS, count)):
+            lead = make_lead(n)
+            derived = derived_change(None, lead, lead_rows.CONTRIBUTORS)
+            rows[lead.partner_id].append(("upsert", lead_entity(lead)))
+            for row in derived.put:
+                entity = {"PartitionKey": lead.partner_id, "RowKey": row.row_key, **row.columns}
+                rows[lead.partner_id].append(("upsert", entity))
+            with lock:
+                for tally in derived.tallies:
+                    for column, amount in tally.amounts.items():
+                        tallies[(lead.partner_id, tally.key)][column] += int(amount)
+        for operations in rows.values():
+            for start in range(0, len(operations), SEED_BATCH_ROWS):
+                submit(operations[start : start + SEED_BATCH_ROWS])
 
     with ThreadPoolExecutor(threads) as pool:
         for done, _ in enumerate(pool.map(store, range(0, count, SEED_BATCH_ROWS)), start=1):
@@ -220,4 +243,7 @@ def seed_leads(table: Any, count: int, make_lead: Callable[[int], Any], *, threa
                 print(
                     f"  seeded {done * SEED_BATCH_ROWS} in {time.perf_counter() - started:.0f} s", flush=True
                 )
+    for (partner_id, key), amounts in tallies.items():
+        columns = {column: EntityProperty(amount, EdmType.INT64) for column, amount in amounts.items()}
+        table.upsert_entity({"PartitionKey": partner_id, "RowKey": f"{key}|0", **columns})
     return time.perf_counter() - started

@@ -9,7 +9,7 @@ import azure.functions as func
 from pydantic import BaseModel
 
 from shared.adapters.http import http_route, json_response, parse_body
-from shared.domain import lifecycle
+from shared.domain import action_center, lifecycle
 from shared.domain.commands import AcceptBody, CloseBody, DealUpdateBody, DeclineBody, TeamMemberBody
 from shared.domain.errors import bad_request
 from shared.domain.lead import Lead
@@ -80,7 +80,8 @@ def export_leads(req: func.HttpRequest, principal: Principal) -> func.HttpRespon
 
 @http_route(bp, "GET", "leads/count")
 def count_leads(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
-    return json_response(200, {"count": leads.count_leads(services(), principal, _filtered_query(req))})
+    counted = leads.count_leads(services(), principal, _filtered_query(req))
+    return json_response(200, {"count": counted.count, "exact": counted.exact})
 
 
 @http_route(bp, "GET", "leads/{id}")
@@ -126,7 +127,11 @@ def lead_history(req: func.HttpRequest, principal: Principal) -> func.HttpRespon
 
 @http_route(bp, "GET", "actions")
 def recommended_actions(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
-    return json_response(200, {"value": leads.recommended_actions(services(), principal)})
+    top, after, errors = action_center.parse_actions_request(req.params)
+    if errors:
+        raise bad_request(errors)
+    page = leads.recommended_actions(services(), principal, top=top, after=after)
+    return json_response(200, page.to_resource())
 
 
 @http_route(bp, ("GET", "PUT"), "settings/notifications")

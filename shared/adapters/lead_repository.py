@@ -6,7 +6,7 @@ Rows of the `Leads` table, PartitionKey = partner id:
 - `key|<key>`       the idempotency key of an inbound message, written with the lead it made;
 - `hist|<leadId>|<seq>` audit entries, written with the change they record;
 - `out|<eventId>`   events waiting to be published (a transactional outbox);
-- `fav|<userId>|<leadId>` a user's favorites;
+- `fav|<userId>|<leadId>` a user's favorites, with `count|fav|<userId>|0` their number;
 - index rows and tally shards derived from each lead (`derived_rows`), written with it.
 
 Every query names the partition and is built with parameter substitution.
@@ -19,7 +19,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -39,6 +39,7 @@ from azure.data.tables import (
 from shared.adapters.azure_limits import MAX_BATCH_OPERATIONS, MAX_FILTER_COMPARISONS, filter_comparisons
 from shared.adapters.lead_format import FORMAT_VERSION_COLUMN, lead_from_json, lead_to_json
 from shared.domain import lead_rows
+from shared.domain.action_center import ROW_COLUMNS, KeyRange
 from shared.domain.derived_rows import (
     DERIVED_ROWS_VERSION,
     Contributor,
@@ -46,8 +47,9 @@ from shared.domain.derived_rows import (
     TallyDelta,
     derived_change,
 )
-from shared.domain.enums import HistoryAction, Status
+from shared.domain.enums import HistoryAction, Qualification, Stage, Status
 from shared.domain.lead import Lead
+from shared.domain.lead_counters import TOTAL, favorites_counter_key
 from shared.domain.lead_ids import id_bound
 from shared.domain.lead_query import LeadQuery
 from shared.domain.lifecycle import Change, HistoryEntry, LeadEvent
@@ -100,6 +102,10 @@ def lead_row_key(lead_id: str) -> str:
 
 def _user_key(user_id: str) -> str:
     return user_id if _SAFE_USER.match(user_id) else "h-" + hashlib.sha256(user_id.encode()).hexdigest()
+
+
+def _favorite_key(user_key: str, lead_id: str) -> str:
+    return f"fav|{user_key}|{lead_id}"
 
 
 def index_columns(lead: Lead) -> dict[str, str | None]:
@@ -491,17 +497,60 @@ class LeadRepository:
 
     # -- favorites ----------------------------------------------------------
 
-    def set_favorite(self, partner_id: str, user_id: str, lead_id: str, at: datetime) -> None:
-        self._table.upsert_entity(
-            {"PartitionKey": partner_id, "RowKey": f"fav|{_user_key(user_id)}|{lead_id}", "At": at},
-            mode=UpdateMode.REPLACE,
-        )
+    def set_favorite(self, partner_id: str, user_id: str, lead_id: str, at: datetime) -> bool:
+        """Mark a favorite; False when it was one already. The user's favorites counter moves
+        in the same transaction, so a repeated or racing PUT counts once."""
+        user_key = _user_key(user_id)
+        row_key = _favorite_key(user_key, lead_id)
+        entity = {"PartitionKey": partner_id, "RowKey": row_key, "At": at}
+        return self._change_favorite(partner_id, user_key, row_key, +1, lambda _row: ("create", entity))
 
-    def remove_favorite(self, partner_id: str, user_id: str, lead_id: str) -> None:
-        self._table.delete_entity(partner_id, f"fav|{_user_key(user_id)}|{lead_id}")
+    def remove_favorite(self, partner_id: str, user_id: str, lead_id: str) -> bool:
+        """Unmark a favorite; False when it was none. The counter moves with the row."""
+        user_key = _user_key(user_id)
+        row_key = _favorite_key(user_key, lead_id)
+
+        def delete(row: TableEntity) -> Any:
+            conditions = {"etag": row.metadata["etag"], "match_condition": MatchConditions.IfNotModified}
+            return ("delete", {"PartitionKey": partner_id, "RowKey": row_key}, conditions)
+
+        return self._change_favorite(partner_id, user_key, row_key, -1, delete)
+
+    def _change_favorite(
+        self, partner_id: str, user_key: str, row_key: str, step: int, operation: Callable[[Any], Any]
+    ) -> bool:
+        """Write the favorite row's operation and move the counter by `step`, if it changes anything.
+
+        Read the row, act only when it is not already as wanted, and write conditionally (a
+        create fails on a row created meanwhile, a delete on one changed or gone): a lost race
+        is read again, so racing PUTs and DELETEs leave the counter equal to the rows.
+        """
+        tally = TallyDelta(favorites_counter_key(user_key), {TOTAL: step}, 1)
+        for attempt in range(1, _CREATE_ATTEMPTS + 1):
+            row = self._row(partner_id, row_key)
+            if (row is not None) == (step > 0):
+                return False
+            try:
+                self._table.submit_transaction([operation(row), *self.tally_operations(partner_id, [tally])])
+                return True
+            except (TableTransactionError, HttpResponseError) as error:
+                if not (_is_conflict(error) or getattr(error, "status_code", None) == 404):
+                    raise
+            time.sleep(random.uniform(0.0, min(0.01 * attempt, 0.05)))
+        raise ConcurrentUpdate(row_key)
+
+    def _row(self, partner_id: str, row_key: str) -> TableEntity | None:
+        try:
+            return self._table.get_entity(partner_id, row_key)
+        except ResourceNotFoundError:
+            return None
+
+    def favorite_count(self, partner_id: str, user_id: str) -> int:
+        """How many favorites the user has: the counter kept with them (one query)."""
+        return int(self.tally(partner_id, favorites_counter_key(_user_key(user_id))).get(TOTAL, 0))
 
     def favorite_ids(self, partner_id: str, user_id: str) -> set[str]:
-        prefix = f"fav|{_user_key(user_id)}|"
+        prefix = _favorite_key(_user_key(user_id), "")
         rows = self._table.query_entities(
             "PartitionKey eq @pk and RowKey gt @lo and RowKey lt @hi",
             parameters={"pk": partner_id, "lo": prefix, "hi": prefix[:-1] + "}"},
@@ -509,12 +558,109 @@ class LeadRepository:
         )
         return {row["RowKey"][len(prefix) :] for row in rows}
 
+    def favorites_by_user(self, partner_id: str) -> dict[str, int]:
+        """Every user's number of favorite rows, by user key (the recount's source)."""
+        counts: dict[str, int] = {}
+        for row in self._range(partner_id, KeyRange("fav|", "fav}"), select=["RowKey"]):
+            user_key = row["RowKey"].split("|")[1]
+            counts[user_key] = counts.get(user_key, 0) + 1
+        return counts
+
     def is_favorite(self, partner_id: str, user_id: str, lead_id: str) -> bool:
         try:
-            self._table.get_entity(partner_id, f"fav|{_user_key(user_id)}|{lead_id}", select=["RowKey"])
+            self._table.get_entity(partner_id, _favorite_key(_user_key(user_id), lead_id), select=["RowKey"])
         except ResourceNotFoundError:
             return False
         return True
+
+    # -- reads from derived rows ---------------------------------------------
+
+    def _range(
+        self, partner_id: str, keys: KeyRange, select: list[str] | None = None
+    ) -> Iterator[TableEntity]:
+        return iter(
+            self._table.query_entities(
+                "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+                parameters={"pk": partner_id, "lo": keys.low, "hi": keys.high},
+                select=select,
+            )
+        )
+
+    def open_actions(self, partner_id: str, ranges: Iterable[KeyRange]) -> list[TableEntity]:
+        """The action center's index rows in `ranges`: only the leads that may need doing."""
+        return [row for keys in ranges for row in self._range(partner_id, keys, select=list(ROW_COLUMNS))]
+
+    def lead_window(self, partner_id: str, query: LeadQuery, budget: int) -> tuple[list[StoredLead], bool]:
+        """The leads among the newest `budget` of the query's creation range that match it, and
+        whether that read reached the range's end. One storage request whatever is stored: the
+        filters are tested in process, so storage never scans past the budget for a rare match."""
+        low, high = LEAD_PREFIX, "lead}"
+        if query.created_to is not None:
+            low = LEAD_PREFIX + id_bound(query.created_to)
+        if query.created_from is not None:
+            high = LEAD_PREFIX + id_bound(query.created_from)
+        pages = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey gt @lo and RowKey lt @hi",
+            parameters={"pk": partner_id, "lo": low, "hi": high},
+            results_per_page=budget,
+        ).by_page()
+        rows = [_lead_from_entity(row) for row in next(pages, [])]
+        exhausted = not cast(PageIterator[TableEntity], pages).continuation_token
+        _release_page(pages)
+        return [stored for stored in rows if query.matches(stored.lead, stored.columns)], exhausted
+
+    # -- the recount ----------------------------------------------------------
+
+    def tally_snapshot(self, partner_id: str, prefix: str) -> dict[str, TableEntity]:
+        """Every tally shard row under `prefix`, with its ETag, by row key."""
+        return {row["RowKey"]: row for row in self._range(partner_id, KeyRange(prefix, prefix[:-1] + "}"))}
+
+    def counted_leads(self, partner_id: str) -> Iterator[tuple[Qualification, Stage]]:
+        """Qualification and stage of every lead whose derived rows are written (the ones the
+        tab counters count), read as three columns, not the leads."""
+        rows = self._range(
+            partner_id, KeyRange(LEAD_PREFIX, "lead}"), select=["Qualification", "Stage", DERIVED_ROWS_COLUMN]
+        )
+        for row in rows:
+            if row.get(DERIVED_ROWS_COLUMN) == DERIVED_ROWS_VERSION:
+                yield Qualification(row["Qualification"]), Stage(row["Stage"])
+
+    def rewrite_tallies(
+        self, partner_id: str, snapshot: dict[str, TableEntity], sums: dict[str, dict[str, int]]
+    ) -> None:
+        """Replace the shard rows of the tallies in `sums` and of every row in `snapshot`: each
+        tally's sums in its shard 0, zeros in its other shards, each write conditional on the row
+        as the snapshot read it (or on its absence). Raises ConcurrentUpdate when any of them
+        changed since: a lead or favorite change landed, so the sums are stale."""
+        operations: list[Any] = []
+        written: set[str] = set()
+        for key, amounts in sorted(sums.items()):
+            written.add(f"{key}|0")
+            operations.append(self._replace_shard(partner_id, f"{key}|0", amounts, snapshot))
+        for row_key, row in sorted(snapshot.items()):
+            if row_key not in written:
+                zeros = {column: 0 for column in row if column not in ("PartitionKey", "RowKey")}
+                operations.append(self._replace_shard(partner_id, row_key, zeros, snapshot))
+        for start in range(0, len(operations), MAX_BATCH_OPERATIONS):
+            try:
+                self._table.submit_transaction(operations[start : start + MAX_BATCH_OPERATIONS])
+            except (TableTransactionError, HttpResponseError) as error:
+                if _is_conflict(error):
+                    raise ConcurrentUpdate(partner_id) from None
+                raise
+
+    @staticmethod
+    def _replace_shard(
+        partner_id: str, row_key: str, amounts: dict[str, int], snapshot: dict[str, TableEntity]
+    ) -> Any:
+        entity: dict[str, Any] = {"PartitionKey": partner_id, "RowKey": row_key}
+        old = snapshot.get(row_key)
+        columns = set(amounts) | ({c for c in old if c not in ("PartitionKey", "RowKey")} if old else set())
+        entity.update({column: _stored_amount(amounts.get(column, 0)) for column in sorted(columns)})
+        if old is None:
+            return ("create", entity)
+        conditions = {"etag": old.metadata["etag"], "match_condition": MatchConditions.IfNotModified}
+        return ("update", entity, {"mode": UpdateMode.REPLACE, **conditions})
 
     # -- the event outbox ---------------------------------------------------
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, cast
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from pydantic_core import core_schema
 
+from shared.domain import action_center
 from shared.domain.commands import (
     NOT_BLANK_PATTERN,
     AcceptBody,
@@ -57,6 +58,9 @@ class LeadList(WireModel):
 
 class LeadCount(WireModel):
     count: int = Field(ge=0)
+    exact: bool = Field(
+        description="False when the count stopped after a bounded read: `count` is then a lower bound"
+    )
 
 
 class HistoryEntryResource(WireModel):
@@ -80,8 +84,49 @@ class RecommendedActionResource(WireModel):
     message: str
 
 
+class ActionSummary(BaseModel):
+    """How many items of each kind the partner has, over every page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ContactOverdue: int = Field(ge=0)
+    ContactRequested: int = Field(ge=0)
+    ExpiringSoon: int = Field(ge=0)
+    Respond: int = Field(ge=0)
+    RecordOutcome: int = Field(ge=0)
+
+
 class ActionList(WireModel):
+    summary: ActionSummary
     value: list[RecommendedActionResource]
+    continuation_token: str | None = Field(
+        None, json_schema_extra={"format": action_center.CONTINUATION_TOKEN_FORMAT}
+    )
+
+
+def _action_parameters() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "top",
+            "in": "query",
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": action_center.MAX_TOP,
+                "default": action_center.DEFAULT_TOP,
+            },
+        },
+        {
+            "name": "continuationToken",
+            "in": "query",
+            "description": "The previous page's `continuationToken`, as issued; any other value answers 400",
+            "schema": {
+                "type": "string",
+                "format": action_center.CONTINUATION_TOKEN_FORMAT,
+                "maxLength": action_center.MAX_TOKEN_LENGTH,
+            },
+        },
+    ]
 
 
 class Health(BaseModel):
@@ -443,8 +488,10 @@ def openapi_document() -> dict[str, Any]:
         "/api/actions": {
             "get": _read(
                 "recommended_actions",
-                "The action center",
+                "The action center: one item per lead that needs doing, most urgent first",
                 {"description": "Recommended actions", "content": _json(_answer(ActionList))},
+                400,
+                parameters=_action_parameters(),
             )
         },
         "/api/settings/notifications": {

@@ -116,9 +116,12 @@ class Tab(StrEnum):
 
 
 class ActionKind(StrEnum):
+    """In the order of urgency (contract §5): the action center lists the first kind first."""
+
+    CONTACT_OVERDUE = "ContactOverdue"
     CONTACT_REQUESTED = "ContactRequested"
-    RESPOND = "Respond"
     EXPIRING_SOON = "ExpiringSoon"
+    RESPOND = "Respond"
     RECORD_OUTCOME = "RecordOutcome"
 
 

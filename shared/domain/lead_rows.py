@@ -6,6 +6,8 @@ builds them for leads stored before a contributor existed.
 
 from __future__ import annotations
 
+from shared.domain.action_center import ActionIndex
 from shared.domain.derived_rows import Contributor
+from shared.domain.lead_counters import TabCounters
 
-CONTRIBUTORS: tuple[Contributor, ...] = ()
+CONTRIBUTORS: tuple[Contributor, ...] = (TabCounters(), ActionIndex())

@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from shared.adapters.lead_repository import StoredLead
-from shared.domain import action_center, lifecycle
-from shared.domain.enums import Stage, Tab
+from shared.domain import action_center, lead_counters, lifecycle
+from shared.domain.enums import Tab
 from shared.domain.errors import invalid_transition, not_found, precondition_failed
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import is_lead_id
@@ -114,9 +114,43 @@ def list_leads(
     return LeadPage(page, page[-1]["id"] if page else None, len(rows) > top)
 
 
-def count_leads(services: Services, principal: Principal, query: LeadQuery) -> int:
-    """How many leads the list would show for `query`, over all its pages."""
-    return sum(1 for _stored in matching_leads(services, principal, query).leads)
+# Leads a filtered count tests at most: one storage request (a page holds at most 1,000 rows),
+# whatever the partner has stored.
+COUNT_BUDGET = 1000
+# A favorites count with filters reads the leads themselves, 14 per storage request.
+FAVORITES_COUNT_BUDGET = 140
+
+
+@dataclass(frozen=True)
+class LeadCount:
+    count: int
+    # False: the count stopped after its budget of rows and is a lower bound.
+    exact: bool
+
+
+def count_leads(services: Services, principal: Principal, query: LeadQuery) -> LeadCount:
+    """How many leads the list would show for `query`.
+
+    A tab alone (or a tab and a stage filter) is read from the tab's counter: exact, and one
+    request however many leads are stored. Other filters are tested on a bounded window of
+    the newest leads, so the answer may be a lower bound.
+    """
+    partner_id = principal.partner_id
+    counted = lead_counters.counter_for(query)
+    if counted is not None:
+        if query.tab is Tab.FAVORITES:
+            return LeadCount(services.leads.favorite_count(partner_id, principal.user_id), True)
+        stages = query.columns.get("Stage")
+        sums = services.leads.tally(partner_id, lead_counters.tab_counter_key(counted))
+        return LeadCount(lead_counters.count_of(sums, stages), True)
+    if query.tab is Tab.FAVORITES:
+        favorites = sorted(services.leads.favorite_ids(partner_id, principal.user_id))
+        window = favorites[:FAVORITES_COUNT_BUDGET]
+        found = services.leads.get_many(partner_id, window)
+        count = sum(1 for stored in found if query.matches(stored.lead, stored.columns))
+        return LeadCount(count, len(window) == len(favorites))
+    matches, exhausted = services.leads.lead_window(partner_id, query, COUNT_BUDGET)
+    return LeadCount(len(matches), exhausted)
 
 
 def set_favorite(services: Services, principal: Principal, lead_id: str, favorite: bool) -> None:
@@ -158,12 +192,12 @@ def history(services: Services, principal: Principal, lead_id: str) -> list[dict
     return [entry.to_resource() for entry in services.leads.history(principal.partner_id, lead_id)]
 
 
-def recommended_actions(services: Services, principal: Principal) -> list[dict[str, Any]]:
+def recommended_actions(
+    services: Services, principal: Principal, *, top: int, after: action_center.SortKey | None
+) -> action_center.ActionPage:
+    """The action center: read from the index rows of the leads that need doing, never the leads."""
     now = services.clock()
-    query = LeadQuery(tab=None, columns={"Stage": frozenset({Stage.RECEIVED.value, Stage.ACCEPTED.value})})
-    found: list[action_center.RecommendedAction] = []
-    for stored in services.leads.query(principal.partner_id, query):
-        found.extend(
-            action_center.actions_for(stored.lead, now=now, urgency_hours=services.settings.urgency_hours)
-        )
-    return [action.to_resource() for action in action_center.ordered(found)]
+    rows = services.leads.open_actions(principal.partner_id, action_center.open_ranges(now))
+    return action_center.action_page(
+        rows, now=now, urgency_hours=services.settings.urgency_hours, top=top, after=after
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import strategies as st
 
+from shared.domain import action_center
 from shared.domain.lead_ids import is_lead_id
 from shared.domain.lead_query import CONTINUATION_TOKEN_FORMAT, encode_continuation
 
@@ -19,4 +20,16 @@ assert all(is_lead_id(lead_id) for lead_id in _LEAD_IDS)
 
 schemathesis.openapi.format(
     CONTINUATION_TOKEN_FORMAT, st.sampled_from([encode_continuation(lead_id) for lead_id in _LEAD_IDS])
+)
+
+# The action center's tokens: where a page of each kind ended.
+schemathesis.openapi.format(
+    action_center.CONTINUATION_TOKEN_FORMAT,
+    st.sampled_from(
+        [
+            action_center.encode_token((rank, "2026-11-30T12:00:00.000Z", lead_id))
+            for rank in (0, 4)
+            for lead_id in _LEAD_IDS
+        ]
+    ),
 )

@@ -393,6 +393,7 @@ def test_expiry_end_to_end(partner: Partner, api: httpx.Client) -> None:
 def test_action_center(partner: Partner, api: httpx.Client, services: Services) -> None:
     now = datetime.now(UTC)
     flame = partner.marketplace_lead(created=now - timedelta(hours=2), company="Flame Co")
+    overdue = partner.referral(created=now - timedelta(hours=80), company="Overdue Co")
     expiring = partner.referral(
         created=now - timedelta(days=13), company="Expiring Co", requested_contact=False
     )
@@ -404,22 +405,43 @@ def test_action_center(partner: Partner, api: httpx.Client, services: Services) 
 
     response = api.get("/api/actions", headers=partner.headers)
     assert response.status_code == 200
-    found = response.json()["value"]
-    dues = [item["dueDateTime"] for item in found]
-    assert dues == sorted(dues)
-    got = {(item["kind"], item["leadId"], item["dueDateTime"]) for item in found}
+    body = response.json()
+    found = body["value"]
 
     def plus_72h(stamp: str) -> str:
         moment = datetime.fromisoformat(stamp) + timedelta(hours=72)
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
-    assert got == {
+    # One item per lead, under its most urgent kind, most urgent first.
+    assert [(item["kind"], item["leadId"], item["dueDateTime"]) for item in found] == [
+        ("ContactOverdue", overdue["id"], overdue["expirationDateTime"]),
         ("ContactRequested", flame["id"], plus_72h(flame["createdDateTime"])),
-        ("Respond", flame["id"], flame["expirationDateTime"]),
-        ("Respond", expiring["id"], expiring["expirationDateTime"]),
         ("ExpiringSoon", expiring["id"], expiring["expirationDateTime"]),
         ("RecordOutcome", overdue_deal["id"], "2026-01-15T00:00:00.000Z"),
+    ]
+    assert body["summary"] == {
+        "ContactOverdue": 1,
+        "ContactRequested": 1,
+        "ExpiringSoon": 1,
+        "Respond": 0,
+        "RecordOutcome": 1,
     }
+    assert body["continuationToken"] is None
     names = {item["leadId"]: item["customerName"] for item in found}
     assert names[flame["id"]] == "Flame Co" and "Stranger Co" not in names.values()
     assert all(item["message"] for item in found)
+
+    first = api.get("/api/actions", params={"top": 2}, headers=partner.headers).json()
+    assert [item["leadId"] for item in first["value"]] == [overdue["id"], flame["id"]]
+    assert first["summary"] == body["summary"]
+    rest = api.get(
+        "/api/actions",
+        params={"top": 2, "continuationToken": first["continuationToken"]},
+        headers=partner.headers,
+    ).json()
+    assert [item["leadId"] for item in rest["value"]] == [expiring["id"], overdue_deal["id"]]
+    assert rest["continuationToken"] is None
+    for params in ({"top": "0"}, {"top": "101"}, {"continuationToken": "forged"}):
+        refused = api.get("/api/actions", params=params, headers=partner.headers)
+        assert refused.status_code == 400
+        assert refused.json()["error"]["details"][0]["field"] == next(iter(params))

@@ -52,10 +52,17 @@ def test_count_matches_the_list(api: httpx.Client, services: Services) -> None:
         return leads if len(leads) == 7 else []
 
     wait_for(listed)
-    assert api.get("/api/leads/count", headers=headers).json() == {"count": 7}
+    assert api.get("/api/leads/count", headers=headers).json() == {"count": 7, "exact": True}
     filtered = api.get("/api/leads/count", params={"callToAction": "ContactMe"}, headers=headers)
-    assert filtered.json() == {"count": 3}
-    assert api.get("/api/leads/count", params={"tab": "qualified"}, headers=headers).json() == {"count": 0}
+    assert filtered.json() == {"count": 3, "exact": True}
+    qualified = api.get("/api/leads/count", params={"tab": "qualified"}, headers=headers)
+    assert qualified.json() == {"count": 0, "exact": True}
+    informational = api.get("/api/leads/count", params={"stage": "Informational"}, headers=headers)
+    assert informational.json() == {"count": 4, "exact": True}
+    assert api.get("/api/leads/count", params={"tab": "favorites"}, headers=headers).json() == {
+        "count": 0,
+        "exact": True,
+    }
     bad = api.get("/api/leads/count", params={"quality": "Great"}, headers=headers)
     assert bad.status_code == 400
     assert bad.json()["error"]["details"][0]["field"] == "quality"

@@ -13,7 +13,7 @@ import subprocess
 from functools import cache
 from typing import Any
 
-from shared.domain.enums import Tab
+from shared.domain.enums import ActionKind, Tab
 from shared.domain.lead_query import ENUM_FILTERS, LeadFilters
 from tests.conftest import REPO_ROOT
 
@@ -83,3 +83,10 @@ def test_every_filter_and_filter_value_has_a_label_in_both_languages() -> None:
     keys += [f"enum.{value}" for values in data["enumFilters"].values() for value in values]
     for language, catalog in data["messages"].items():
         assert [key for key in keys if key not in catalog] == [], language
+
+
+def test_every_action_kind_has_a_label_and_a_message_in_both_languages() -> None:
+    for language, messages in portal()["messages"].items():
+        for kind in ActionKind:
+            assert messages.get(f"enum.{kind.value}"), (language, kind)
+            assert "{name}" in messages.get(f"actionMessage.{kind.value}", ""), (language, kind)

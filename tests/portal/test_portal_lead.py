@@ -3,14 +3,16 @@ If-Match conflict between two browsers, expired leads, the action center and not
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from shared.services.container import Services
+from shared.services.intake import MARKETPLACE, REFERRAL, ingest
 from tests.conftest import wait_for
 from tests.portal.conftest import SCREENSHOTS, NewContext, api_leads, send_marketplace, send_referral
 from tests.support.leads import marketplace_lead, referral, unique_partner
@@ -211,17 +213,15 @@ def test_expired_lead_is_read_only_without_contact_details(
 def test_action_center_lists_the_api_items_with_links(
     new_context: NewContext, portal_url: str, partner: dict, portal_api: httpx.Client
 ) -> None:
-    expected = portal_api.get("/api/actions", headers=principal_header(partner_id=partner["id"])).json()[
-        "value"
-    ]
-    assert expected
+    expected = portal_api.get("/api/actions", headers=principal_header(partner_id=partner["id"])).json()
+    assert expected["value"]
     page = new_context(partner["id"]).new_page()
     page.goto(f"{portal_url}/#/leads")
-    expect(page.get_by_test_id("action-count")).to_have_text(str(len(expected)))
+    expect(page.get_by_test_id("action-count")).to_have_text(str(sum(expected["summary"].values())))
     page.locator("#action-bell").click()
     center = page.get_by_role("dialog", name="Action center")
-    expect(center.locator("li")).to_have_count(len(expected))
-    first = expected[0]
+    expect(center.locator(".action-list li")).to_have_count(len(expected["value"]))
+    first = expected["value"][0]
     center.get_by_role("link", name=first["customerName"]).first.click()
     expect(center).to_be_hidden()
     expect(page).to_have_url(f"{portal_url}/#/leads/{first['leadId']}")
@@ -230,6 +230,78 @@ def test_action_center_lists_the_api_items_with_links(
     expect(page.get_by_role("dialog", name="Action center")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog", name="Action center")).to_have_count(0)
+
+
+@pytest.fixture(scope="module")
+def busy_partner(intake: Services) -> str:
+    """A partner with more to do than one page of the action center shows: 22 fresh requests
+    for contact and one overdue, stored the way intake stores them."""
+    partner_id = unique_partner("busy")
+    bodies = [
+        (
+            marketplace_lead(partner_id, company=f"Open {n:02d}", created=NOW - timedelta(hours=1 + n)),
+            MARKETPLACE,
+        )
+        for n in range(22)
+    ]
+    bodies.append((referral(partner_id, company="Overdue Co", created=NOW - timedelta(hours=80)), REFERRAL))
+    for body, mapper in bodies:
+        ingest(intake, json.dumps(body), mapper)
+    return partner_id
+
+
+def test_the_bell_counts_every_item_shows_no_number_while_loading_and_pages_with_more(
+    new_context: NewContext, portal_url: str, busy_partner: str
+) -> None:
+    page = new_context(busy_partner).new_page()
+    held: list[Route] = []
+    holding = [True]
+
+    def hold(route: Route) -> None:
+        if holding[0]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/actions?*", hold)
+    page.goto(f"{portal_url}/#/leads")
+    badge = page.get_by_test_id("action-count")
+    wait_for(lambda: held or page.wait_for_timeout(100), timeout=15)
+    expect(badge).to_be_hidden()
+    assert badge.text_content() != "0"
+    holding[0] = False
+    for route in held:
+        route.continue_()
+    expect(badge).to_have_text("23")
+    expect(page.locator("#action-bell")).to_have_attribute("aria-label", "Action center: 23 items")
+
+    page.locator("#action-bell").click()
+    center = page.get_by_role("dialog", name="Action center")
+    items = center.locator(".action-list li")
+    expect(items).to_have_count(20)
+    expect(items.first).to_have_attribute("data-kind", "ContactOverdue")
+    expect(center.get_by_test_id("action-summary")).to_contain_text("Contact request overdue 1")
+    expect(center.get_by_test_id("action-summary")).to_contain_text("Customer asked for contact 22")
+    center.get_by_role("button", name="Show more").click()
+    expect(items).to_have_count(23)
+    expect(center.get_by_role("button", name="Show more")).to_be_hidden()
+    companies = items.locator("a").all_text_contents()
+    assert len(set(companies)) == 23
+
+
+def test_action_items_are_worded_in_dutch(
+    new_context: NewContext, portal_url: str, busy_partner: str
+) -> None:
+    page = new_context(busy_partner, locale="nl-NL").new_page()
+    page.goto(f"{portal_url}/#/leads")
+    expect(page.get_by_test_id("action-count")).to_have_text("23")
+    page.locator("#action-bell").click()
+    center = page.get_by_role("dialog", name="Actiecentrum")
+    first = center.locator(".action-list li").first
+    expect(first).to_contain_text("Contactverzoek te laat")
+    expect(first).to_contain_text("Overdue Co vroeg om contact en wacht nog steeds")
+    expect(center.locator(".action-list li").nth(1)).to_contain_text("Klant wil contact")
+    assert "asked" not in center.inner_text()
 
 
 def test_notification_settings_editable_by_referrals_admin_only(

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from devhost.process import HostProcess
 from shared.services.container import Services
@@ -99,6 +99,22 @@ def test_sign_in_through_the_local_form_comes_back_to_the_page(browser: Any, por
         assert page.url.endswith("#/leads?tab=qualified")
     finally:
         context.close()
+
+
+def test_a_count_that_stopped_early_shows_as_a_lower_bound(
+    new_context: NewContext, portal_url: str, partner: dict
+) -> None:
+    page = new_context(partner["id"]).new_page()
+
+    def lower_bound(route: Route) -> None:
+        # The service's own answer, marked as a count that stopped after its bounded read.
+        response = route.fetch()
+        route.fulfill(response=response, json={**response.json(), "exact": False})
+
+    page.route("**/api/leads/count?*", lower_bound)
+    page.goto(f"{portal_url}/#/leads")
+    expect(page.get_by_test_id("count-marketplace")).to_have_text("4+")
+    expect(page.get_by_test_id("count-qualified")).to_have_text("2+")
 
 
 def test_tabs_show_their_leads_and_counts(new_context: NewContext, portal_url: str, partner: dict) -> None:

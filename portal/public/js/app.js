@@ -20,8 +20,9 @@ let detail = null;
 let lastListHash = "#/leads";
 
 function buildHeader() {
-  const bellCount = h("span", { className: "bell-count", attrs: { "data-testid": "action-count" } }, "0");
-  const bell = h("button", { type: "button", className: "icon-button bell", attrs: { id: "action-bell", "aria-haspopup": "dialog" }, on: { click: openActionCenter } }, icon("bell"), bellCount);
+  // No number until the API has answered: an empty badge is hidden, never a "0" that is not known.
+  const bellCount = h("span", { className: "bell-count", attrs: { "data-testid": "action-count" }, hidden: true }, "");
+  const bell = h("button", { type: "button", className: "icon-button bell", attrs: { id: "action-bell", "aria-haspopup": "dialog", "aria-label": t("actionCenter") }, on: { click: openActionCenter } }, icon("bell"), bellCount);
   const language = h("select", { id: "language-select", on: { change: (event) => { setLanguage(event.target.value); rebuild(); } } },
     ...LANGUAGES.map((code) => h("option", { value: code }, code === "nl" ? "Nederlands" : "English")));
   language.value = currentLanguage();
@@ -36,10 +37,11 @@ function buildHeader() {
     nav,
     h("div", { className: "header-tools" }, bell, h("label", { htmlFor: "language-select", className: "visually-hidden" }, t("language")), language, userBox),
   );
-  if (actionsRequested) refreshActionCount();
+  if (actionsRequested) showActionCount();
 }
 
-// The action center reads every open lead: it waits until the list's first page is on screen.
+// The action center: its summary makes the bell's badge, its first page the panel, "more" the next.
+// It waits until the list's first page is on screen, so the list comes first.
 let actionsRequested = false;
 function requestActions() {
   if (actionsRequested) return;
@@ -49,18 +51,54 @@ function requestActions() {
 document.addEventListener("portal:first-page", requestActions);
 setTimeout(requestActions, 1500); // also on other views, and on a list that stays empty
 
-let actions = [];
+const ACTION_PAGE = 20;
+/** @type {{summary: Record<string, number>, value: any[], continuationToken: string | null} | null} */
+let actionPage = null;
+
+/** Every item of every kind: what the badge counts. */
+function actionTotal() {
+  return actionPage ? Object.values(actionPage.summary).reduce((sum, n) => sum + n, 0) : 0;
+}
+
+async function fetchActions(token = null) {
+  const params = new URLSearchParams({ top: String(ACTION_PAGE) });
+  if (token) params.set("continuationToken", token);
+  return (await api(`/api/actions?${params}`)).body;
+}
+
 async function refreshActionCount() {
   try {
-    actions = (await api("/api/actions")).body.value;
+    actionPage = await fetchActions();
   } catch {
     return;
   }
+  showActionCount();
+}
+
+function showActionCount() {
   const bell = document.getElementById("action-bell");
-  if (!bell) return;
-  bell.querySelector(".bell-count").textContent = formatCount(actions.length);
-  bell.setAttribute("aria-label", t("actionCenterCount", { count: actions.length }));
-  bell.title = bell.getAttribute("aria-label");
+  if (!bell || !actionPage) return;
+  const total = actionTotal();
+  const badge = /** @type {HTMLElement} */ (bell.querySelector(".bell-count"));
+  badge.textContent = formatCount(total);
+  badge.hidden = false;
+  bell.setAttribute("aria-label", t("actionCenterCount", { count: formatCount(total) }));
+  bell.title = bell.getAttribute("aria-label") || "";
+}
+
+function actionItem(item, dialog) {
+  return h("li", { dataset: { kind: item.kind } },
+    item.kind === "ContactRequested" || item.kind === "ContactOverdue" ? icon("flame", { filled: true, label: enumLabel(item.kind) }) : null,
+    h("a", { href: `#/leads/${encodeURIComponent(item.leadId)}`, on: { click: () => dialog.close() } }, item.customerName),
+    h("span", { className: "kind" }, enumLabel(item.kind)),
+    h("span", { className: "sub" }, t("due", { date: formatDateTime(item.dueDateTime) })),
+    h("span", { className: "sub message" }, t(`actionMessage.${item.kind}`, { name: item.customerName })));
+}
+
+function actionSummary() {
+  const parts = Object.entries(actionPage?.summary || {}).filter(([, n]) => n > 0)
+    .map(([kind, n]) => h("li", { dataset: { kind } }, h("span", { className: "kind" }, enumLabel(kind)), " ", formatCount(n)));
+  return h("ul", { className: "action-summary", attrs: { "data-testid": "action-summary", "aria-label": t("actionSummary") } }, ...parts);
 }
 
 async function openActionCenter() {
@@ -68,14 +106,26 @@ async function openActionCenter() {
   const headingId = "action-center-heading";
   const dialog = h("dialog", { className: "action-center", attrs: { "aria-labelledby": headingId } },
     h("h2", { id: headingId }, t("actionCenter")));
-  if (!actions.length) dialog.append(h("p", {}, t("noActions")));
+  const items = actionPage ? actionPage.value : [];
+  if (!items.length) dialog.append(h("p", {}, actionPage ? t("noActions") : t("genericError")));
   else {
-    dialog.append(h("ul", { className: "action-list" }, ...actions.map((item) => h("li", { dataset: { kind: item.kind } },
-      item.kind === "ContactRequested" ? icon("flame", { filled: true, label: enumLabel(item.kind) }) : null,
-      h("a", { href: `#/leads/${encodeURIComponent(item.leadId)}`, on: { click: () => dialog.close() } }, item.customerName),
-      h("span", { className: "kind" }, enumLabel(item.kind)),
-      h("span", { className: "sub" }, t("due", { date: formatDateTime(item.dueDateTime) })),
-      currentLanguage() === "en" ? h("span", { className: "sub message" }, item.message) : null))));
+    const list = h("ul", { className: "action-list" }, ...items.map((item) => actionItem(item, dialog)));
+    dialog.append(actionSummary(), list);
+    let token = actionPage?.continuationToken || null;
+    const more = h("button", { type: "button", className: "secondary more-actions", hidden: !token, on: { click: async () => {
+      more.disabled = true;
+      try {
+        const next = await fetchActions(token);
+        list.append(...next.value.map((item) => actionItem(item, dialog)));
+        token = next.continuationToken;
+      } catch {
+        /* the button stays for another try */
+      } finally {
+        more.disabled = false;
+        more.hidden = !token;
+      }
+    } } }, t("moreActions"));
+    dialog.append(h("div", { className: "more" }, more));
   }
   dialog.append(h("div", { className: "dialog-buttons" }, h("button", { type: "button", className: "secondary", on: { click: () => dialog.close() } }, t("close"))));
   dialog.addEventListener("close", () => dialog.remove());

@@ -257,7 +257,8 @@ export class LeadList {
       try {
         const { body } = await api(`/api/leads/count?${params}`, { signal: this.abort.signal });
         countEndpoint = true;
-        return formatCount(body.count);
+        // A filtered count may stop after a bounded read: then it is a lower bound, "n+".
+        return formatCount(body.count) + (body.exact === false ? "+" : "");
       } catch (error) {
         if (error.status !== 404 || countEndpoint === true) throw error;
         countEndpoint = false; // an API without the count route: `count` is not a lead id, so 404
