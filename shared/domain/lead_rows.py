@@ -7,5 +7,9 @@ builds them for leads stored before a contributor existed.
 from __future__ import annotations
 
 from shared.domain.derived_rows import Contributor
+from shared.domain.lead_index import ExpiryOrder, SearchWords
 
-CONTRIBUTORS: tuple[Contributor, ...] = ()
+CONTRIBUTORS: tuple[Contributor, ...] = (
+    SearchWords(),
+    ExpiryOrder(),
+)

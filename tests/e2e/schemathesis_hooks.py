@@ -11,12 +11,13 @@ import schemathesis
 from hypothesis import strategies as st
 
 from shared.domain.lead_ids import is_lead_id
-from shared.domain.lead_query import CONTINUATION_TOKEN_FORMAT, encode_continuation
+from shared.domain.lead_query import CONTINUATION_TOKEN_FORMAT, after_lead, encode_continuation
 
 # The first, a middle and the last possible lead id.
 _LEAD_IDS = ("0000000000000" + "0000000000", "8204006752396" + "s8v0cpv8qv", "9999999999999" + "zzzzzzzzzz")
 assert all(is_lead_id(lead_id) for lead_id in _LEAD_IDS)
 
 schemathesis.openapi.format(
-    CONTINUATION_TOKEN_FORMAT, st.sampled_from([encode_continuation(lead_id) for lead_id in _LEAD_IDS])
+    CONTINUATION_TOKEN_FORMAT,
+    st.sampled_from([encode_continuation(after_lead(lead_id)) for lead_id in _LEAD_IDS]),
 )
