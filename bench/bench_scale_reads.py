@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from azure.core.exceptions import ServiceResponseError
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError, ServiceResponseTimeoutError
 from common import azurite_stack, print_table, seed_leads
 
 from shared.adapters.azure_limits import MAX_BATCH_OPERATIONS
@@ -98,7 +98,7 @@ def _operations(partner: str, n: int) -> list[Any] | None:
     return operations
 
 
-def seed_with_repository(services: Services, partner: str, count: int, threads: int = 4) -> float:
+def seed_with_repository(services: Services, partner: str, count: int, threads: int = 3) -> float:
     """Store `count` leads with every row `create` writes, in parallel threads.
 
     Leads whose rows are only index rows are packed several to a transaction of at most 100
@@ -115,10 +115,10 @@ def seed_with_repository(services: Services, partner: str, count: int, threads: 
             try:
                 table.submit_transaction(operations)
                 return
-            except ServiceResponseError:
+            except (ServiceResponseError, ServiceResponseTimeoutError, ServiceRequestError):
                 if attempt == 4:
                     raise
-                time.sleep(0.5)
+                time.sleep(1.0)
 
     def create(n: int) -> None:
         lead = make_lead(partner, n)
