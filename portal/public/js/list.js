@@ -81,6 +81,7 @@ export class LeadList {
     );
     const sortField = h("div", { className: "field list-sort" }, h("label", { htmlFor: "list-sort" }, t("sortBy")), this.sortSelect);
     this.filterPanel = this.buildFilterPanel();
+    this.inputs.q = this.searchInput; // the search box is read and set with the filters
 
     this.tbody = h("tbody");
     this.table = h(
@@ -207,7 +208,6 @@ export class LeadList {
 
   syncForm() {
     this.sortSelect.value = this.state.sort;
-    this.searchInput.value = /** @type {string} */ (this.state.filters.q || "");
     for (const [name, input] of Object.entries(this.inputs)) {
       const value = this.state.filters[name];
       if (Array.isArray(input)) for (const box of input) box.checked = Array.isArray(value) && value.includes(box.value);
