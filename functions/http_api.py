@@ -61,8 +61,8 @@ def list_leads(req: func.HttpRequest, principal: Principal) -> func.HttpResponse
     request, errors = parse_list_request(req.params)
     if errors:
         raise bad_request(errors)
-    page = leads.list_leads(services(), principal, request.query, top=request.top, after=request.after)
-    token = encode_continuation(page.last_id) if page.more and page.last_id else None
+    page = leads.list_leads(services(), principal, request)
+    token = encode_continuation(page.resume) if page.resume is not None else None
     return json_response(200, {"value": page.leads, "continuationToken": token})
 
 

@@ -20,6 +20,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -51,10 +52,11 @@ from shared.domain.enums import HistoryAction, Qualification, Stage, Status
 from shared.domain.lead import Lead
 from shared.domain.lead_counters import TOTAL, favorites_counter_key
 from shared.domain.lead_ids import id_bound
-from shared.domain.lead_query import LeadQuery
+from shared.domain.lead_index import lead_id_of_key
+from shared.domain.lead_query import LEAD_ROW_PREFIX, LeadQuery, Position, ReadOrder
 from shared.domain.lifecycle import Change, HistoryEntry, LeadEvent
 
-LEAD_PREFIX = "lead|"
+LEAD_PREFIX = LEAD_ROW_PREFIX
 # Table Storage holds at most 32K UTF-16 code units (64 KiB) in one string property, and
 # 1 MiB in one entity. A character outside the BMP (an emoji) takes two code units, so
 # 15,000 characters always fit in one property, whatever the text.
@@ -70,6 +72,37 @@ IDS_PER_QUERY = MAX_FILTER_COMPARISONS - 1
 DERIVED_ROWS_COLUMN = "DerivedRows"
 # A new lead's transaction can also lose a race on a tally shard; it is read and tried again.
 _CREATE_ATTEMPTS = 30
+# Table Storage returns at most 1,000 rows per request.
+_MAX_PAGE = 1000
+# Leads named by index rows are fetched this many at a time (four queries of 14, at once).
+_FETCH_CHUNK = 4 * IDS_PER_QUERY
+_fetch_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lead-fetch")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of a bounded read: the lead it yields (None: no lead to show for this row) and
+    where reading continues after it (None: nothing is left in the range)."""
+
+    stored: StoredLead | None
+    resume: Position | None
+
+
+@dataclass(frozen=True)
+class RowRange:
+    """Row keys from `lo` (inclusive unless `after`) up to `hi` (exclusive), in key order."""
+
+    lo: str
+    hi: str
+    after: bool = False
+
+    def resumed(self, position: Position | None) -> RowRange:
+        """The range from `position` on, or this range if the position lies before it."""
+        if position is None or position.row_key < self.lo:
+            return self
+        if position.row_key == self.lo:
+            return RowRange(self.lo, self.hi, self.after or not position.inclusive)
+        return RowRange(position.row_key, self.hi, not position.inclusive)
 
 
 class ConcurrentUpdate(Exception):
@@ -223,6 +256,17 @@ def _is_conflict(error: TableTransactionError | HttpResponseError) -> bool:
         "UpdateConditionNotSatisfied",
         "ConditionNotMet",
     )
+
+
+def _resume(order: ReadOrder, page: list[TableEntity], index: int, more: bool) -> Position | None:
+    """Where a read goes on after row `index` of a page: just after it, unless nothing follows."""
+    if index < len(page) - 1 or more:
+        return Position(order, page[index]["RowKey"])
+    return None
+
+
+# A range read's own conditions; list filters are added after them.
+_RANGE_CONDITIONS = ("PartitionKey eq @pk", "RowKey gt @lo", "RowKey lt @hi")
 
 
 def _filter(conditions: Iterable[str]) -> str:
@@ -439,19 +483,40 @@ class LeadRepository:
     # -- the list -----------------------------------------------------------
 
     def query(
-        self, partner_id: str, query: LeadQuery, *, after: str | None = None, page_size: int = 1000
+        self, partner_id: str, query: LeadQuery, *, after: str | None = None, page_size: int = _MAX_PAGE
     ) -> Iterator[StoredLead]:
-        """Leads of one partner matching `query`, newest first, after lead id `after`."""
-        conditions = ["PartitionKey eq @pk", "RowKey gt @lo", "RowKey lt @hi"]
-        parameters: dict[str, Any] = {"pk": partner_id, "lo": LEAD_PREFIX, "hi": "lead}"}
-        if query.created_to is not None:
-            parameters["lo"] = LEAD_PREFIX + id_bound(query.created_to)
-        if after is not None:
-            parameters["lo"] = max(parameters["lo"], lead_row_key(after))
-        if query.created_from is not None:
-            parameters["hi"] = LEAD_PREFIX + id_bound(query.created_from)
-        # Filters that do not fit in Azure's 15 comparisons are applied by `query.matches` below.
-        in_storage = query.storage_filters(MAX_FILTER_COMPARISONS - filter_comparisons(_filter(conditions)))
+        """Every lead of one partner matching `query`, newest first, after lead id `after`."""
+        start = Position(ReadOrder.CREATED, lead_row_key(after)) if after is not None else None
+        for step in self.scan_leads(partner_id, query, start=start, page_size=page_size):
+            if step.stored is not None:
+                yield step.stored
+
+    def scan_leads(
+        self,
+        partner_id: str,
+        query: LeadQuery,
+        *,
+        start: Position | None = None,
+        budget: int | None = None,
+        first_page: int = _FIRST_PAGE,
+        page_size: int = _MAX_PAGE,
+    ) -> Iterator[Step]:
+        """The lead rows from `start` on, newest first, at most `budget` rows (None: all).
+
+        Each row read is a step, its lead given when it matches `query`: the caller stops when
+        it has enough, and continues later from the step's `resume`. `query.matches` tests every
+        filter. A full read (no budget) also hands the exact-match filters to storage while they
+        fit in Azure's 15 comparisons, so fewer rows travel. A bounded read must not: it resumes
+        after the last row it saw, and with a filter in storage a page can come back empty with
+        nothing but storage's opaque continuation to go on (Azure stops a query after 5 s).
+        """
+        lo = LEAD_PREFIX + id_bound(query.created_to) if query.created_to is not None else LEAD_PREFIX
+        hi = LEAD_PREFIX + id_bound(query.created_from) if query.created_from is not None else "lead}"
+        rows = RowRange(lo, hi, after=lo == LEAD_PREFIX).resumed(start)
+        conditions: list[str] = []
+        parameters: dict[str, Any] = {}
+        comparisons_left = MAX_FILTER_COMPARISONS - filter_comparisons(_filter(_RANGE_CONDITIONS))
+        in_storage = query.storage_filters(comparisons_left) if budget is None else {}
         for column_index, (column, values) in enumerate(sorted(in_storage.items())):
             alternatives = []
             for value_index, value in enumerate(sorted(values)):
@@ -460,31 +525,93 @@ class LeadRepository:
                 alternatives.append(f"{column} eq @{name}")
             # The SDK substitutes only whitespace-separated @names, hence the spaced parentheses.
             conditions.append("( " + " or ".join(alternatives) + " )")
-        for row in self._pages(_filter(conditions), parameters, page_size):
-            stored = _lead_from_entity(row)
-            if query.matches(stored.lead, stored.columns):
-                yield stored
+        pages = self._range(
+            partner_id,
+            rows,
+            conditions,
+            parameters,
+            budget=budget,
+            first_page=first_page,
+            page_size=page_size,
+        )
+        for page, more in pages:
+            for index, row in enumerate(page):
+                stored = _lead_from_entity(row)
+                shown = stored if query.matches(stored.lead, stored.columns) else None
+                yield Step(shown, _resume(ReadOrder.CREATED, page, index, more))
 
-    def _pages(self, filter_text: str, parameters: dict[str, Any], page_size: int) -> Iterator[Any]:
-        """Rows page by page, the first page small and each next one twice as large.
+    def scan_index(
+        self,
+        partner_id: str,
+        order: ReadOrder,
+        rows: RowRange,
+        shows: Callable[[str, StoredLead], bool],
+        *,
+        start: Position | None = None,
+        budget: int | None = None,
+        first_page: int = _FIRST_PAGE,
+    ) -> Iterator[Step]:
+        """Index rows (`<kind>|...|<leadId>`) in key order from `start` on, at most `budget` of them
+        (None: all), each a step with its lead when `shows(row_key, lead)`.
 
-        A list page needs ~50 rows and an export needs them all: starting small keeps the
-        first answer fast (storage does not read and send 1,000 leads to show 50), and
-        doubling keeps the number of round trips of a long read logarithmic.
+        The leads are fetched by key, 56 at a time in four parallel queries of 14 ids.
         """
-        size = min(_FIRST_PAGE, page_size)
+        pages = self._range(
+            partner_id, rows.resumed(start), [], {}, budget=budget, first_page=first_page, select=["RowKey"]
+        )
+        for page, more in pages:
+            keys = [row["RowKey"] for row in page]
+            for chunk_start in range(0, len(keys), _FETCH_CHUNK):
+                chunk = keys[chunk_start : chunk_start + _FETCH_CHUNK]
+                leads = self._fetch(partner_id, [lead_id_of_key(key) for key in chunk])
+                for offset, key in enumerate(chunk):
+                    stored = leads.get(lead_id_of_key(key))
+                    shown = stored if stored is not None and shows(key, stored) else None
+                    yield Step(shown, _resume(order, page, chunk_start + offset, more))
+
+    def _fetch(self, partner_id: str, lead_ids: list[str]) -> dict[str, StoredLead]:
+        batches = [lead_ids[i : i + IDS_PER_QUERY] for i in range(0, len(lead_ids), IDS_PER_QUERY)]
+        found = _fetch_pool.map(lambda batch: list(self.get_many(partner_id, batch)), batches)
+        return {stored.lead.id: stored for batch in found for stored in batch}
+
+    def _range(
+        self,
+        partner_id: str,
+        rows: RowRange,
+        conditions: list[str],
+        parameters: dict[str, Any],
+        *,
+        budget: int | None,
+        first_page: int,
+        page_size: int = _MAX_PAGE,
+        select: list[str] | None = None,
+    ) -> Iterator[tuple[list[TableEntity], bool]]:
+        """Rows of a range page by page, each with whether storage has more after it.
+
+        The first page is small and each next one twice as large: a list page needs ~50 rows
+        and an export needs them all; starting small keeps the first answer fast, doubling keeps
+        the round trips of a long read logarithmic. At most `budget` rows are read in all, so a
+        list request costs the same whatever the partner has stored.
+        """
+        size = max(1, min(first_page, page_size, budget if budget is not None else page_size))
+        lower = "RowKey gt @lo" if rows.after else "RowKey ge @lo"
+        filter_text = _filter(["PartitionKey eq @pk", lower, "RowKey lt @hi", *conditions])
+        query_parameters = {**parameters, "pk": partner_id, "lo": rows.lo, "hi": rows.hi}
         token: Any = None
+        read = 0
         while True:
             pages = self._table.query_entities(
-                filter_text, parameters=parameters, results_per_page=size
+                filter_text, parameters=query_parameters, results_per_page=size, select=select
             ).by_page(continuation_token=token)
-            yield from next(pages)
+            page = list(next(pages))
             # by_page is typed as a plain iterator; the object is the SDK's PageIterator.
             token = cast(PageIterator[TableEntity], pages).continuation_token
             _release_page(pages)
-            if not token:
+            read += len(page)
+            yield page, bool(token)
+            if not token or (budget is not None and read >= budget):
                 return
-            size = min(size * 2, page_size)
+            size = min(size * 2, page_size, budget - read if budget is not None else page_size)
 
     def get_many(self, partner_id: str, lead_ids: list[str]) -> Iterator[StoredLead]:
         """The stored leads among `lead_ids`, in id order (newest first)."""
@@ -561,7 +688,7 @@ class LeadRepository:
     def favorites_by_user(self, partner_id: str) -> dict[str, int]:
         """Every user's number of favorite rows, by user key (the recount's source)."""
         counts: dict[str, int] = {}
-        for row in self._range(partner_id, KeyRange("fav|", "fav}"), select=["RowKey"]):
+        for row in self._key_range(partner_id, KeyRange("fav|", "fav}"), select=["RowKey"]):
             user_key = row["RowKey"].split("|")[1]
             counts[user_key] = counts.get(user_key, 0) + 1
         return counts
@@ -575,7 +702,7 @@ class LeadRepository:
 
     # -- reads from derived rows ---------------------------------------------
 
-    def _range(
+    def _key_range(
         self, partner_id: str, keys: KeyRange, select: list[str] | None = None
     ) -> Iterator[TableEntity]:
         return iter(
@@ -588,7 +715,7 @@ class LeadRepository:
 
     def open_actions(self, partner_id: str, ranges: Iterable[KeyRange]) -> list[TableEntity]:
         """The action center's index rows in `ranges`: only the leads that may need doing."""
-        return [row for keys in ranges for row in self._range(partner_id, keys, select=list(ROW_COLUMNS))]
+        return [row for keys in ranges for row in self._key_range(partner_id, keys, select=list(ROW_COLUMNS))]
 
     def lead_window(self, partner_id: str, query: LeadQuery, budget: int) -> tuple[list[StoredLead], bool]:
         """The leads among the newest `budget` of the query's creation range that match it, and
@@ -613,12 +740,14 @@ class LeadRepository:
 
     def tally_snapshot(self, partner_id: str, prefix: str) -> dict[str, TableEntity]:
         """Every tally shard row under `prefix`, with its ETag, by row key."""
-        return {row["RowKey"]: row for row in self._range(partner_id, KeyRange(prefix, prefix[:-1] + "}"))}
+        return {
+            row["RowKey"]: row for row in self._key_range(partner_id, KeyRange(prefix, prefix[:-1] + "}"))
+        }
 
     def counted_leads(self, partner_id: str) -> Iterator[tuple[Qualification, Stage]]:
         """Qualification and stage of every lead whose derived rows are written (the ones the
         tab counters count), read as three columns, not the leads."""
-        rows = self._range(
+        rows = self._key_range(
             partner_id, KeyRange(LEAD_PREFIX, "lead}"), select=["Qualification", "Stage", DERIVED_ROWS_COLUMN]
         )
         for row in rows:

@@ -48,15 +48,68 @@ from shared.domain.enums import (
 )
 from shared.domain.errors import DetailCode, FieldError, detail_code, refusal
 from shared.domain.lead import Lead
-from shared.domain.lead_ids import is_lead_id
+from shared.domain.lead_ids import LEAD_ID_PATTERN, is_lead_id
+from shared.domain.lead_index import (
+    EXPIRY_PREFIX,
+    MAX_WORD_LENGTH,
+    WORD_PREFIX,
+    matches_search,
+    most_selective,
+    query_words,
+    search_words,
+    word_of_key,
+)
 
 DEFAULT_TOP = 50
 MAX_TOP = 500
 MAX_CUSTOMER_NAME = 200
-MAX_TOKEN_LENGTH = 200
+MAX_SEARCH_LENGTH = 200
+MAX_TOKEN_LENGTH = 600
 # A custom string format for the API's description: the only valid values are tokens the service
 # issued in an earlier page.
 CONTINUATION_TOKEN_FORMAT = "continuation-token"  # noqa: S105 (a format name, not a secret)
+
+
+class ReadOrder(StrEnum):
+    """The rows a list request reads, as named in its continuation token."""
+
+    CREATED = "c"  # `lead|<id>` rows (or the caller's favorites), newest first
+    EXPIRY = "e"  # `exp|<expiry>|<id>` rows
+    WORDS = "w"  # `word|<word>|<id>` rows of one query word
+
+
+LEAD_ROW_PREFIX = "lead|"
+_LEAD_ID = LEAD_ID_PATTERN.pattern
+_ROW_KEY_PATTERNS = {
+    ReadOrder.CREATED: re.compile(rf"lead\|{_LEAD_ID}"),
+    ReadOrder.EXPIRY: re.compile(
+        rf"{re.escape(EXPIRY_PREFIX)}(none|\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{6}}Z)\|{_LEAD_ID}"
+    ),
+    ReadOrder.WORDS: re.compile(rf"{re.escape(WORD_PREFIX)}[^|]{{1,{MAX_WORD_LENGTH}}}\|{_LEAD_ID}"),
+}
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a list read stopped: at (`inclusive`) or just after a row key of its order."""
+
+    order: ReadOrder
+    row_key: str
+    inclusive: bool = False
+
+    def is_well_formed(self) -> bool:
+        if not _ROW_KEY_PATTERNS[self.order].fullmatch(self.row_key):
+            return False
+        # A word row holds a word exactly as `words` makes it.
+        return self.order is not ReadOrder.WORDS or query_words(word_of_key(self.row_key)) == (
+            word_of_key(self.row_key),
+        )
+
+    def belongs_to(self, plan: ReadPlan) -> bool:
+        if self.order is not plan.order:
+            return False
+        return plan.prefix is None or word_of_key(self.row_key).startswith(plan.prefix)
+
 
 TAB_QUALIFICATIONS = {
     Tab.MARKETPLACE: frozenset({Qualification.DIRECT}),
@@ -74,6 +127,8 @@ class LeadQuery:
     customer_name: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    # The search's words (`q`, normalised): each must start one of the lead's search words.
+    words: tuple[str, ...] = ()
 
     @property
     def qualifications(self) -> frozenset[Qualification]:
@@ -83,8 +138,14 @@ class LeadQuery:
         """Every exact-match filter on an indexed column, the tab's qualification included."""
         filters = dict(self.columns)
         if self.tab in (Tab.MARKETPLACE, Tab.QUALIFIED):
-            filters["Qualification"] = frozenset(q.value for q in self.qualifications)
+            tab_values = frozenset(q.value for q in self.qualifications)
+            filters["Qualification"] = filters.get("Qualification", tab_values) & tab_values
         return filters
+
+    @property
+    def matches_nothing(self) -> bool:
+        """A filter no value can pass (`qualification=Direct` on the qualified tab)."""
+        return any(not values for values in self.column_filters().values())
 
     def storage_filters(self, comparisons: int) -> dict[str, frozenset[str]]:
         """The column filters to hand to Table Storage within `comparisons` comparisons.
@@ -112,7 +173,9 @@ class LeadQuery:
             return False
         if self.created_from and lead.created_date_time < self.created_from:
             return False
-        return not (self.created_to and lead.created_date_time >= self.created_to)
+        if self.created_to and lead.created_date_time >= self.created_to:
+            return False
+        return not self.words or matches_search(search_words(lead), self.words)
 
 
 def _parse_moment(raw: str) -> datetime:
@@ -191,6 +254,14 @@ def _customer_name(raw: object) -> str | None:
     return text.strip().casefold() or None
 
 
+def _search(raw: object) -> tuple[str, ...] | None:
+    text = _text(raw)
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise _refuse(f"must be at most {MAX_SEARCH_LENGTH} characters")
+    # Text without a letter or digit has no words to look for: no search, like a blank one.
+    return query_words(text) or None
+
+
 def _moment(raw: object) -> datetime:
     try:
         return _parse_moment(_text(raw))
@@ -207,7 +278,7 @@ def _top(raw: object) -> int:
     return top
 
 
-def _continuation(raw: object) -> str | None:
+def _continuation(raw: object) -> Position | None:
     after, errors = decode_continuation(_text(raw))
     if errors:
         raise _refuse(errors[0].message, errors[0].code)
@@ -257,6 +328,7 @@ class LeadFilters(BaseModel):
     status: Annotated[Values, OneOrMore(Status)] = None
     email_validity: Annotated[Values, OneOrMore(EmailValidity)] = Field(None, alias="emailValidity")
     phone_validity: Annotated[Values, OneOrMore(PhoneValidity)] = Field(None, alias="phoneValidity")
+    qualification: Annotated[Values, OneOrMore(Qualification)] = None
     country: Annotated[
         frozenset[str] | None,
         BeforeValidator(_countries),
@@ -280,6 +352,15 @@ class LeadFilters(BaseModel):
     created_to: Annotated[datetime | None, BeforeValidator(_moment), _moment_schema("Exclusive")] = Field(
         None, alias="createdTo"
     )
+    q: Annotated[
+        tuple[str, ...] | None,
+        BeforeValidator(_search),
+        _described(
+            "Search: every word must start a word of the company, the contact's first or last name, "
+            "or the email address (local part or domain); case- and accent-insensitive",
+            maxLength=MAX_SEARCH_LENGTH,
+        ),
+    ] = None
 
     def to_query(self) -> LeadQuery:
         columns = {
@@ -293,22 +374,49 @@ class LeadFilters(BaseModel):
             customer_name=self.customer_name,
             created_from=self.created_from,
             created_to=self.created_to,
+            words=self.q or (),
         )
 
 
-class LeadListParameters(LeadFilters):
-    """The list's parameters: the filters, the page size and where to continue."""
+class SortOrder(StrEnum):
+    CREATED = "created"
+    EXPIRY = "expiry"
 
+
+def _sort(raw: object) -> SortOrder:
+    try:
+        return SortOrder(_text(raw).strip().lower())
+    except ValueError:
+        raise _refuse("must be one of created, expiry") from None
+
+
+class LeadListParameters(LeadFilters):
+    """The list's parameters: the filters, the order, the page size and where to continue."""
+
+    sort: Annotated[
+        SortOrder,
+        BeforeValidator(_sort),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "enum": [order.value for order in SortOrder],
+                "default": SortOrder.CREATED.value,
+                "description": "`created`: newest first; `expiry`: soonest `expirationDateTime` first, "
+                "leads without one after them, newest first. Case-insensitive",
+            }
+        ),
+    ] = SortOrder.CREATED
     top: Annotated[
         int,
         BeforeValidator(_top),
         WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": DEFAULT_TOP}),
     ] = DEFAULT_TOP
     continuation_token: Annotated[
-        str | None,
+        Position | None,
         BeforeValidator(_continuation),
         _described(
-            "The previous page's `continuationToken`, as issued; any other value answers 400",
+            "The previous page's `continuationToken`, as issued for the same sort and search; "
+            "any other value answers 400",
             format=CONTINUATION_TOKEN_FORMAT,
             maxLength=MAX_TOKEN_LENGTH,
         ),
@@ -359,19 +467,48 @@ def parse_lead_query(params: Mapping[str, str]) -> tuple[LeadQuery, list[FieldEr
 
 
 @dataclass(frozen=True)
+class ReadPlan:
+    """Which rows a list request reads, in which order."""
+
+    order: ReadOrder
+    # For `ReadOrder.WORDS`: the query word whose `word|<prefix>` rows are read.
+    prefix: str | None = None
+
+
+def read_plan(query: LeadQuery, sort: SortOrder) -> ReadPlan:
+    """The expiry sort reads the `exp|` rows (a search is then tested on each lead); a search
+    reads the rows of its most selective word; otherwise the leads themselves, newest first."""
+    if sort is SortOrder.EXPIRY:
+        return ReadPlan(ReadOrder.EXPIRY)
+    if query.words:
+        return ReadPlan(ReadOrder.WORDS, most_selective(query.words))
+    return ReadPlan(ReadOrder.CREATED)
+
+
+@dataclass(frozen=True)
 class ListRequest:
     query: LeadQuery
     top: int
-    after: str | None
+    plan: ReadPlan
+    position: Position | None = None
+
+
+_FOREIGN_TOKEN = FieldError("continuationToken", "was issued for another sort or search")
 
 
 def parse_list_request(params: Mapping[str, str]) -> tuple[ListRequest, list[FieldError]]:
-    """The list's filters, page size and continuation; with errors the request is the default one."""
+    """The list's filters, order, page size and continuation; with errors, the default request."""
+    default = ListRequest(LeadQuery(), DEFAULT_TOP, ReadPlan(ReadOrder.CREATED))
     try:
         parameters = LeadListParameters.model_validate(dict(params))
     except ValidationError as error:
-        return ListRequest(LeadQuery(), DEFAULT_TOP, None), _field_errors(error)
-    return ListRequest(parameters.to_query(), parameters.top, parameters.continuation_token), []
+        return default, _field_errors(error)
+    query = parameters.to_query()
+    plan = read_plan(query, parameters.sort)
+    position = parameters.continuation_token
+    if position is not None and not position.belongs_to(plan):
+        return default, [_FOREIGN_TOKEN]
+    return ListRequest(query, parameters.top, plan, position), []
 
 
 def parse_top(raw: str | None) -> tuple[int, list[FieldError]]:
@@ -384,13 +521,34 @@ def parse_top(raw: str | None) -> tuple[int, list[FieldError]]:
     return int(raw), []
 
 
-def encode_continuation(last_lead_id: str) -> str:
-    raw = json.dumps({"v": 1, "after": last_lead_id}, separators=(",", ":")).encode()
+def after_lead(lead_id: str) -> Position:
+    """The position just after a lead in the newest-first order."""
+    return Position(ReadOrder.CREATED, LEAD_ROW_PREFIX + lead_id)
+
+
+def encode_continuation(position: Position) -> str:
+    body = {"v": 2, "o": position.order.value, "k": position.row_key, "i": position.inclusive}
+    raw = json.dumps(body, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_continuation(token: str | None) -> tuple[str | None, list[FieldError]]:
-    """The lead id to continue after. A token this service did not issue is refused."""
+def _position(body: object) -> Position | None:
+    if not isinstance(body, dict):
+        return None
+    if body.get("v") == 1 and isinstance(body.get("after"), str) and is_lead_id(body["after"]):
+        # A page of the list before it had other orders: continue after that lead.
+        return after_lead(body["after"])
+    if body.get("v") != 2 or body.get("o") not in {order.value for order in ReadOrder}:
+        return None
+    key, inclusive = body.get("k"), body.get("i")
+    if not isinstance(key, str) or not isinstance(inclusive, bool):
+        return None
+    position = Position(ReadOrder(body["o"]), key, inclusive)
+    return position if position.is_well_formed() else None
+
+
+def decode_continuation(token: str | None) -> tuple[Position | None, list[FieldError]]:
+    """Where to continue reading. A token this service did not issue is refused."""
     if token is None:
         return None, []
     bad = [FieldError("continuationToken", "is not a continuation token issued by this service")]
@@ -398,10 +556,7 @@ def decode_continuation(token: str | None) -> tuple[str | None, list[FieldError]
         return None, bad
     try:
         body = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         return None, bad
-    if not isinstance(body, dict) or body.get("v") != 1 or not isinstance(body.get("after"), str):
-        return None, bad
-    if not is_lead_id(body["after"]):
-        return None, bad
-    return body["after"], []
+    position = _position(body)
+    return (position, []) if position is not None else (None, bad)

@@ -9,5 +9,11 @@ from __future__ import annotations
 from shared.domain.action_center import ActionIndex
 from shared.domain.derived_rows import Contributor
 from shared.domain.lead_counters import TabCounters
+from shared.domain.lead_index import ExpiryOrder, SearchWords
 
-CONTRIBUTORS: tuple[Contributor, ...] = (TabCounters(), ActionIndex())
+CONTRIBUTORS: tuple[Contributor, ...] = (
+    TabCounters(),
+    ActionIndex(),
+    SearchWords(),
+    ExpiryOrder(),
+)

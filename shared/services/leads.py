@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from shared.adapters.lead_repository import StoredLead
-from shared.domain import action_center, lead_counters, lifecycle
+from shared.adapters.lead_repository import RowRange, Step, StoredLead
+from shared.domain import action_center, lead_counters, lead_index, lifecycle
 from shared.domain.enums import Tab
 from shared.domain.errors import invalid_transition, not_found, precondition_failed
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import is_lead_id
-from shared.domain.lead_query import LeadQuery
+from shared.domain.lead_index import EXPIRY_PREFIX
+from shared.domain.lead_query import (
+    LEAD_ROW_PREFIX,
+    LeadQuery,
+    ListRequest,
+    Position,
+    ReadOrder,
+    ReadPlan,
+    SortOrder,
+    read_plan,
+)
 from shared.domain.principal import Principal
 from shared.services import lead_changes
 from shared.services.container import Services
@@ -24,6 +33,12 @@ _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lead-read")
 
 # Table Storage returns at most 1,000 rows per request.
 STORAGE_PAGE_SIZE = 1000
+# A list request reads at most this many lead rows (at most 5 storage requests: pages of
+# top+1 rows doubling up to the rest), ...
+LEAD_ROWS_PER_REQUEST = 1000
+# ... or this many index rows and the leads they name (fetched 14 per query): 224 index rows
+# are at most 3 index pages and 16 lead queries.
+INDEX_ROWS_PER_REQUEST = 224
 
 Decide = Callable[[Lead, datetime], lifecycle.Change]
 
@@ -37,8 +52,8 @@ class LeadView:
 @dataclass(frozen=True)
 class LeadPage:
     leads: list[dict[str, Any]]
-    last_id: str | None
-    more: bool
+    # Where the next page's read begins; None: the list has no more.
+    resume: Position | None
 
 
 def _view(services: Services, lead: Lead, etag: str, favorite: bool) -> LeadView:
@@ -74,44 +89,151 @@ class Matches:
         return self._favorites.result()
 
 
+def _steps(
+    services: Services,
+    partner_id: str,
+    query: LeadQuery,
+    plan: ReadPlan,
+    favorites: Future[set[str]],
+    *,
+    start: Position | None,
+    budget: int | None,
+    first_page: int,
+    page_size: int = STORAGE_PAGE_SIZE,
+) -> Iterator[Step]:
+    """The rows `plan` reads from `start` on, each with its lead when it is one the list shows."""
+    repo = services.leads
+    favorites_only = query.tab is Tab.FAVORITES
+
+    def shown(stored: StoredLead) -> bool:
+        return query.matches(stored.lead, stored.columns) and (
+            not favorites_only or stored.lead.id in favorites.result()
+        )
+
+    if plan.order is ReadOrder.EXPIRY:
+        return repo.scan_index(
+            partner_id,
+            ReadOrder.EXPIRY,
+            RowRange(EXPIRY_PREFIX, EXPIRY_PREFIX[:-1] + "}"),
+            lambda key, stored: lead_index.is_current_expiry_row(key, stored.lead) and shown(stored),
+            start=start,
+            budget=budget,
+            first_page=first_page,
+        )
+    if plan.order is ReadOrder.WORDS:
+        prefix = cast(str, plan.prefix)
+        lo, hi = lead_index.prefix_range(prefix)
+        return repo.scan_index(
+            partner_id,
+            ReadOrder.WORDS,
+            RowRange(lo, hi),
+            lambda key, stored: lead_index.is_first_word_row(key, stored.lead, prefix) and shown(stored),
+            start=start,
+            budget=budget,
+            first_page=first_page,
+        )
+    if favorites_only:
+        return _favorite_steps(services, partner_id, favorites, start=start, budget=budget, shown=shown)
+    return repo.scan_leads(
+        partner_id, query, start=start, budget=budget, first_page=first_page, page_size=page_size
+    )
+
+
+def _favorite_steps(
+    services: Services,
+    partner_id: str,
+    favorites: Future[set[str]],
+    *,
+    start: Position | None,
+    budget: int | None,
+    shown: Callable[[StoredLead], bool],
+) -> Iterator[Step]:
+    """The caller's favorites, newest first, read by key (at most `budget` of them)."""
+    after = start.row_key[len(LEAD_ROW_PREFIX) :] if start is not None else None
+    wanted = sorted(
+        lead_id
+        for lead_id in favorites.result()
+        if after is None or lead_id > after or (start is not None and start.inclusive and lead_id == after)
+    )
+    taken = wanted if budget is None else wanted[:budget]
+    found = {stored.lead.id: stored for stored in services.leads.get_many(partner_id, taken)}
+    for index, lead_id in enumerate(taken):
+        stored = found.get(lead_id)
+        last = index == len(taken) - 1
+        resume = (
+            Position(ReadOrder.CREATED, LEAD_ROW_PREFIX + lead_id)
+            if not last or len(wanted) > len(taken)
+            else None
+        )
+        yield Step(stored if stored is not None and shown(stored) else None, resume)
+
+
 def matching_leads(
     services: Services,
     principal: Principal,
     query: LeadQuery,
     *,
-    after: str | None = None,
     page_size: int = STORAGE_PAGE_SIZE,
 ) -> Matches:
-    """The caller's leads matching `query`, newest first, and the caller's favorite ids.
+    """Every one of the caller's leads matching `query` (newest first; with a search, in the
+    order of the matched words), and the caller's favorite ids.
 
     The favorites are read on another thread while the leads' first page is read, so the
-    two round trips overlap. `page_size` is how many rows each storage round trip reads: a
-    list page asks for little more than it shows, an export trades a few round trips for
-    bounded memory.
+    two round trips overlap. `page_size` is how many rows each storage round trip reads at
+    most: an export trades a few round trips for bounded memory.
     """
     favorites = _pool.submit(services.leads.favorite_ids, principal.partner_id, principal.user_id)
-    if query.tab is Tab.FAVORITES:
-        wanted = sorted(lead_id for lead_id in favorites.result() if after is None or lead_id > after)
-        found = services.leads.get_many(principal.partner_id, wanted)
-        return Matches((stored for stored in found if query.matches(stored.lead, stored.columns)), favorites)
-    return Matches(
-        services.leads.query(principal.partner_id, query, after=after, page_size=page_size), favorites
+    if query.matches_nothing:
+        return Matches(iter(()), favorites)
+    plan = read_plan(query, SortOrder.CREATED)
+    steps = _steps(
+        services,
+        principal.partner_id,
+        query,
+        plan,
+        favorites,
+        start=None,
+        budget=None,
+        first_page=min(page_size, 64),
+        page_size=page_size,
     )
+    return Matches((step.stored for step in steps if step.stored is not None), favorites)
 
 
-def list_leads(
-    services: Services, principal: Principal, query: LeadQuery, *, top: int, after: str | None
-) -> LeadPage:
-    # One more than the page shows tells whether there is a next page; a company-name
-    # search is filtered in process, so it reads full pages.
-    page_size = STORAGE_PAGE_SIZE if query.customer_name else top + 1
-    matches = matching_leads(services, principal, query, after=after, page_size=page_size)
-    rows = list(itertools.islice(matches.leads, top + 1))
-    favorites = matches.favorites()
-    page = [
-        _view(services, stored.lead, stored.etag, stored.lead.id in favorites).body for stored in rows[:top]
-    ]
-    return LeadPage(page, page[-1]["id"] if page else None, len(rows) > top)
+def list_leads(services: Services, principal: Principal, request: ListRequest) -> LeadPage:
+    """One page of the list: at most `top` leads, from a bounded read.
+
+    Each request reads at most `LEAD_ROWS_PER_REQUEST` lead rows (or `INDEX_ROWS_PER_REQUEST`
+    index rows and their leads), whatever the partner has stored; the page holds what that
+    read found, and `resume` says where the next request goes on, found or not.
+    """
+    query = request.query
+    favorites = _pool.submit(services.leads.favorite_ids, principal.partner_id, principal.user_id)
+    if query.matches_nothing:
+        return LeadPage([], None)
+    budget = LEAD_ROWS_PER_REQUEST if request.plan.order is ReadOrder.CREATED else INDEX_ROWS_PER_REQUEST
+    steps = _steps(
+        services,
+        principal.partner_id,
+        query,
+        request.plan,
+        favorites,
+        start=request.position,
+        budget=budget,
+        # One more than the page shows: a page that ends the range then says so.
+        first_page=request.top + 1,
+    )
+    found: list[StoredLead] = []
+    resume: Position | None = None
+    for step in steps:
+        resume = step.resume
+        if step.stored is not None:
+            found.append(step.stored)
+            if len(found) == request.top:
+                break
+    ids = favorites.result()
+    page = [_view(services, stored.lead, stored.etag, stored.lead.id in ids).body for stored in found]
+    return LeadPage(page, resume)
 
 
 # Leads a filtered count tests at most: one storage request (a page holds at most 1,000 rows),

@@ -169,7 +169,7 @@ LIST_VIEWS: list[tuple[dict[str, str], str]] = [
     ({"tab": "qualified"}, USER_A),
     ({"tab": "favorites"}, USER_A),
     ({"tab": "favorites"}, USER_B),
-    ({"tab": "Favorites", "qualification": "ignored", "country": "nl,de"}, USER_A),
+    ({"tab": "Favorites", "unknownParameter": "ignored", "country": "nl,de"}, USER_A),
     ({"emailValidity": "Valid", "phoneValidity": "valid"}, USER_A),
     ({"tab": "qualified", "emailValidity": "valid", "phoneValidity": "Valid"}, USER_B),
     ({"country": "NL,de", "quality": "high"}, USER_A),

@@ -22,7 +22,7 @@ from shared.domain.enums import Role, Status, Tab
 from shared.domain.intake_mapping import map_marketplace_lead
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import new_lead_id
-from shared.domain.lead_query import LeadQuery, parse_lead_query
+from shared.domain.lead_query import LeadQuery, ListRequest, ReadOrder, ReadPlan, parse_lead_query
 from shared.domain.principal import Principal
 from shared.services import leads as lead_service
 from shared.services.container import Services
@@ -139,7 +139,7 @@ def test_the_favorites_tab_of_a_user_with_twenty_favorites(services: Services) -
     principal = _principal(partner)
     query = LeadQuery(tab=Tab.FAVORITES)
 
-    page = lead_service.list_leads(services, principal, query, top=50, after=None)
+    page = lead_service.list_leads(services, principal, ListRequest(query, 50, ReadPlan(ReadOrder.CREATED)))
 
     assert [lead["id"] for lead in page.leads] == sorted(lead.id for lead in favorites)
     assert all(lead["favorite"] for lead in page.leads)
@@ -160,7 +160,7 @@ def test_a_list_filtered_by_twelve_countries_and_two_statuses(services: Services
     assert errors == []
     principal = _principal(partner)
 
-    page = lead_service.list_leads(services, principal, query, top=50, after=None)
+    page = lead_service.list_leads(services, principal, ListRequest(query, 50, ReadPlan(ReadOrder.CREATED)))
 
     assert sorted(lead["id"] for lead in page.leads) == sorted(lead.id for lead in wanted)
     assert lead_service.count_leads(services, principal, query) == len(TWELVE_COUNTRIES)

@@ -305,6 +305,38 @@ def test_phone_sized_screen_shows_cards(new_context: NewContext, portal_url: str
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
+def test_search_sort_and_the_qualified_tabs_qualification(
+    new_context: NewContext, portal_url: str, partner: dict
+) -> None:
+    page = new_context(partner["id"]).new_page()
+    links = page.locator("#lead-table tbody a.lead-link")
+    page.goto(f"{portal_url}/#/leads")
+    expect(links).to_have_count(4)
+
+    page.locator("#list-search").fill("TAIL toy")
+    page.locator("#list-search").press("Enter")
+    expect(links).to_have_text(["Tailspin Toys"])
+    assert "q=TAIL+toy" in page.url
+
+    # Time left: the soonest expiry first, the free trial (no expiry) last.
+    page.goto(f"{portal_url}/#/leads")
+    page.select_option("#list-sort", "expiry")
+    expect(links).to_have_text(["Tailspin Toys", "Contoso Spam Ltd", "Fabrikam BV", "Litware Inc"])
+    assert "sort=expiry" in page.url
+    expect(page.locator('[data-col="colQualification"]')).to_be_hidden()
+
+    page.goto(f"{portal_url}/#/leads?tab=qualified")
+    expect(links).to_have_text(["Northwind Traders", "Adventure Works"])
+    expect(page.locator('[data-col="colQualification"]')).to_be_visible()
+    expect(page.locator(".cell-qualification")).to_have_text(["Sales qualified", "Marketing qualified"])
+    page.get_by_role("button", name="Filters", exact=True).click()
+    group = page.locator('[data-filter="qualification"]')
+    expect(group.locator("label:visible")).to_have_text(["Marketing qualified", "Sales qualified"])
+    group.get_by_label("Marketing qualified").check()
+    expect(links).to_have_text(["Adventure Works"])
+    assert "qualification=MarketingQualified" in page.url
+
+
 def test_paging_loads_more_as_you_scroll(
     new_context: NewContext, portal_url: str, intake: Services, portal_api: httpx.Client
 ) -> None:

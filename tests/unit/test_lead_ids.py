@@ -12,7 +12,7 @@ from shared.domain.lead_ids import (
     is_lead_id,
     new_lead_id,
 )
-from shared.domain.lead_query import decode_continuation, encode_continuation
+from shared.domain.lead_query import after_lead, decode_continuation, encode_continuation
 
 MINUS_5 = timezone(timedelta(hours=-5))
 
@@ -63,6 +63,6 @@ def test_a_bound_for_any_date_is_thirteen_digits_and_orders_every_lead(moment: d
 
 
 def test_a_forged_continuation_with_a_trailing_newline_is_refused() -> None:
-    token = encode_continuation(new_lead_id(datetime(2026, 11, 20, tzinfo=UTC)) + "\n")
+    token = encode_continuation(after_lead(new_lead_id(datetime(2026, 11, 20, tzinfo=UTC)) + "\n"))
     after, errors = decode_continuation(token)
     assert after is None and [error.field for error in errors] == ["continuationToken"]

@@ -13,6 +13,7 @@ from shared.domain.lead_query import (
     QUERY_PARAMETERS,
     LeadFilters,
     LeadListParameters,
+    after_lead,
     encode_continuation,
     parse_list_request,
 )
@@ -33,10 +34,13 @@ def test_the_schema_names_every_parameter_as_clients_send_it() -> None:
         "status",
         "emailValidity",
         "phoneValidity",
+        "qualification",
         "country",
         "customerName",
         "createdFrom",
         "createdTo",
+        "q",
+        "sort",
         "top",
         "continuationToken",
     )
@@ -55,17 +59,22 @@ def test_the_schema_names_every_parameter_as_clients_send_it() -> None:
 def test_the_enum_filter_table_is_derived_from_the_model() -> None:
     assert ENUM_FILTERS["emailValidity"][1:] == ("EmailValidity", "email_validity")
     assert ENUM_FILTERS["stage"][0] is Stage
-    assert list(ENUM_FILTERS) == list(QUERY_PARAMETERS[1:9])
+    assert list(ENUM_FILTERS) == list(QUERY_PARAMETERS[1:10])
 
 
 def test_a_list_request_reads_filters_page_size_and_continuation() -> None:
     lead_id = new_lead_id(NOW)
     request, errors = parse_list_request(
-        {"stage": "received", "top": " 20 ", "continuationToken": encode_continuation(lead_id), "code": "k"}
+        {
+            "stage": "received",
+            "top": " 20 ",
+            "continuationToken": encode_continuation(after_lead(lead_id)),
+            "code": "k",
+        }
     )
     assert errors == []
     assert request.query.column_filters()["Stage"] == frozenset({"Received"})
-    assert (request.top, request.after) == (20, lead_id)
+    assert (request.top, request.position) == (20, after_lead(lead_id))
     assert parse_list_request({})[0].top == DEFAULT_TOP
 
 

@@ -14,6 +14,7 @@ from shared.domain.lead_ids import new_lead_id
 from shared.domain.lead_query import (
     DEFAULT_TOP,
     MAX_TOP,
+    after_lead,
     decode_continuation,
     encode_continuation,
     parse_lead_query,
@@ -170,7 +171,7 @@ def test_top_out_of_bounds(raw: str) -> None:
 
 def test_continuation_round_trip() -> None:
     lead_id = new_lead_id(NOW)
-    assert decode_continuation(encode_continuation(lead_id)) == (lead_id, [])
+    assert decode_continuation(encode_continuation(after_lead(lead_id))) == (after_lead(lead_id), [])
     assert decode_continuation(None) == (None, [])
 
 
@@ -186,6 +187,11 @@ def _token(body: object) -> str:
         "",
         _token([1, 2]),
         _token({"v": 2, "after": new_lead_id(NOW)}),
+        _token({"v": 2, "o": "c", "k": "lead|" + new_lead_id(NOW)}),
+        _token({"v": 2, "o": "x", "k": "lead|" + new_lead_id(NOW), "i": False}),
+        _token({"v": 2, "o": "e", "k": "lead|" + new_lead_id(NOW), "i": False}),
+        _token({"v": 2, "o": "w", "k": "word|EVA|" + new_lead_id(NOW), "i": False}),
+        _token({"v": 2, "o": "w", "k": "word|a b|" + new_lead_id(NOW), "i": False}),
         _token({"v": 1}),
         _token({"v": 1, "after": 5}),
         _token({"v": 1, "after": "x' or PartitionKey ne 'x"}),

@@ -1,10 +1,13 @@
 // @ts-check
-// The Leads workspace list: tabs with counts, filters kept in the URL, rows, paging as you scroll.
+// The Leads workspace list: tabs with counts, search, sort and filters kept in the URL, rows,
+// paging as you scroll. Each API request reads a bounded part of the partner's leads, so a page
+// may come back short (even empty) with a continuation token: the list follows the tokens until
+// it has a page, saying it is still looking, and the user can stop it.
 
 import { api, leadPath } from "./api.js";
 import { h, clear, icon, announce } from "./dom.js";
 import { t, enumLabel, formatDateTime, formatCount, countryName, timeLeft } from "./i18n.js";
-import { TABS, ENUM_FILTERS, apiParams, listHash } from "./route.js";
+import { TABS, ENUM_FILTERS, SORTS, apiParams, listHash } from "./route.js";
 
 const PAGE_SIZE = 50;
 // Counts are found by reading up to this many leads per tab; beyond it the tab shows "500+".
@@ -12,11 +15,14 @@ const COUNT_CAP = 500;
 // Whether the API answers `GET /api/leads/count` (null: not asked yet).
 let countEndpoint = null;
 const TAB_LABELS = { marketplace: "tabMarketplace", qualified: "tabQualified", favorites: "tabFavorites" };
+// The qualifications the Qualified tab holds (its filter offers only these).
+const QUALIFIED = ["MarketingQualified", "SalesQualified"];
 
 export class LeadList {
   constructor(root) {
     this.root = root;
-    this.state = { tab: "marketplace", filters: {} };
+    this.state = { tab: "marketplace", filters: {}, sort: SORTS[0] };
+    this.stopped = false;
     this.token = null;
     this.loadingPage = false;
     this.generation = 0;
@@ -60,7 +66,22 @@ export class LeadList {
       t("showFilters"),
     );
     this.exportLink = h("a", { className: "button secondary", attrs: { id: "export-link", download: "" } }, t("export"));
+    this.searchInput = h("input", { type: "search", id: "list-search", name: "q", attrs: { autocomplete: "off", maxlength: "200", "aria-describedby": "list-search-hint" } });
+    const searchForm = h(
+      "form",
+      { className: "list-search", attrs: { role: "search" }, on: { submit: (event) => { event.preventDefault(); this.applyForm(); } } },
+      h("label", { htmlFor: "list-search" }, t("q")),
+      this.searchInput,
+      h("small", { id: "list-search-hint", className: "hint" }, t("searchHint")),
+    );
+    this.sortSelect = h(
+      "select",
+      { id: "list-sort", name: "sort", on: { change: () => this.navigate({ ...this.state, sort: this.sortSelect.value }) } },
+      ...SORTS.map((sort) => h("option", { value: sort }, t(`sort.${sort}`))),
+    );
+    const sortField = h("div", { className: "field list-sort" }, h("label", { htmlFor: "list-sort" }, t("sortBy")), this.sortSelect);
     this.filterPanel = this.buildFilterPanel();
+    this.inputs.q = this.searchInput; // the search box is read and set with the filters
 
     this.tbody = h("tbody");
     this.table = h(
@@ -74,8 +95,8 @@ export class LeadList {
           "tr",
           {},
           h("th", { attrs: { scope: "col" } }, h("span", { className: "visually-hidden" }, t("colFavorite"))),
-          ...["colCustomer", "colOrigin", "colQuality", "colStatus", "colCreated"].map((key) =>
-            h("th", { attrs: { scope: "col" } }, t(key)),
+          ...["colCustomer", "colOrigin", "colQualification", "colQuality", "colStatus", "colCreated"].map((key) =>
+            h("th", { attrs: { scope: "col", "data-col": key } }, t(key)),
           ),
         ),
       ),
@@ -83,14 +104,16 @@ export class LeadList {
     );
     this.status = h("p", { className: "list-status", attrs: { role: "status", "aria-live": "polite" } });
     this.moreButton = h("button", { type: "button", className: "secondary", hidden: true, on: { click: () => this.loadPage() } }, t("loadMore"));
+    this.stopButton = h("button", { type: "button", className: "secondary", hidden: true, attrs: { id: "stop-looking" }, on: { click: () => { this.stopped = true; this.stopButton.hidden = true; } } }, t("stopLooking"));
     this.sentinel = h("div", { className: "sentinel", attrs: { "aria-hidden": "true" } });
 
     clear(this.root).append(
       h("div", { className: "list-toolbar" }, tabs, h("div", { className: "toolbar-actions" }, this.filterToggle, this.exportLink)),
+      h("div", { className: "list-toolbar" }, searchForm, sortField),
       this.filterPanel,
       h("div", { className: "table-wrap" }, this.table),
       this.status,
-      h("div", { className: "more" }, this.moreButton),
+      h("div", { className: "more" }, this.stopButton, this.moreButton),
       this.sentinel,
     );
     // Loading as you scroll: the next page comes when the end of the list nears the viewport.
@@ -137,7 +160,8 @@ export class LeadList {
       const options = values.map((value) => {
         const box = h("input", { type: "checkbox", name, value });
         this.inputs[name].push(box);
-        return h("label", { className: "check" }, box, " ", enumLabel(value));
+        // Only the Qualified tab offers the qualification filter, with its two qualifications.
+        return h("label", { className: "check", hidden: name === "qualification" && !QUALIFIED.includes(value) }, box, " ", enumLabel(value));
       });
       groups.push(h("fieldset", { className: "filter-group", attrs: { "data-filter": name } }, h("legend", {}, t(name)), ...options));
     }
@@ -157,7 +181,7 @@ export class LeadList {
         "div",
         { className: "filter-buttons" },
         h("button", { type: "submit" }, t("applyFilters")),
-        h("button", { type: "button", className: "secondary", on: { click: () => this.navigate({ tab: this.state.tab, filters: {} }) } }, t("clearFilters")),
+        h("button", { type: "button", className: "secondary", on: { click: () => this.navigate({ ...this.state, filters: {} }) } }, t("clearFilters")),
       ),
     );
     return form;
@@ -179,16 +203,17 @@ export class LeadList {
         filters[name] = input.value.trim();
       }
     }
-    this.navigate({ tab: this.state.tab, filters });
+    this.navigate({ ...this.state, filters });
   }
 
   syncForm() {
+    this.sortSelect.value = this.state.sort;
     for (const [name, input] of Object.entries(this.inputs)) {
       const value = this.state.filters[name];
       if (Array.isArray(input)) for (const box of input) box.checked = Array.isArray(value) && value.includes(box.value);
       else input.value = value || "";
     }
-    if (Object.keys(this.state.filters).length) this.toggleFilters(true);
+    if (Object.keys(this.state.filters).some((name) => name !== "q")) this.toggleFilters(true);
   }
 
   navigate(state) {
@@ -197,14 +222,20 @@ export class LeadList {
 
   /** Show the list for a tab and filters (from the URL). */
   show(state) {
-    this.state = state;
+    const { q, ...filters } = state.filters;
+    // The qualification filter belongs to the Qualified tab; elsewhere it is dropped.
+    if (state.tab !== "qualified") delete filters.qualification;
+    this.state = { ...state, filters: q ? { ...filters, q } : filters, sort: state.sort || SORTS[0] };
+    const qualifiedTab = state.tab === "qualified";
+    this.filterPanel.querySelector('[data-filter="qualification"]').hidden = !qualifiedTab;
+    this.table.querySelector('[data-col="colQualification"]').hidden = !qualifiedTab;
     for (const tab of TABS) {
       const selected = tab === state.tab;
       this.tabButtons[tab].setAttribute("aria-selected", String(selected));
       this.tabButtons[tab].tabIndex = selected ? 0 : -1;
     }
     this.syncForm();
-    this.exportLink.href = `/api/leads/export?${apiParams(state.tab, state.filters)}`;
+    this.exportLink.href = `/api/leads/export?${apiParams(this.state.tab, this.state.filters)}`;
     this.reload();
   }
 
@@ -222,28 +253,43 @@ export class LeadList {
   async loadPage(first = false) {
     const generation = this.generation;
     this.loadingPage = true;
+    this.stopped = false;
     this.moreButton.hidden = true;
     this.status.textContent = t("loading");
-    const params = apiParams(this.state.tab, this.state.filters);
-    params.set("top", String(PAGE_SIZE));
-    if (!first && this.token) params.set("continuationToken", this.token);
+    const before = this.loaded;
     try {
-      const { body } = await api(`/api/leads?${params}`, { signal: this.abort.signal });
-      if (generation !== this.generation) return;
-      const rows = body.value.map((lead) => this.row(lead));
-      this.tbody.append(...rows);
-      this.loaded += rows.length;
-      this.token = body.continuationToken;
-      this.moreButton.hidden = !this.token;
-      this.status.textContent = this.loaded === 0 ? t("noLeads") : t("leadsShown", { count: formatCount(this.loaded) });
-      if (!this.firstPaintMarked && rows.length) {
-        this.firstPaintMarked = true;
-        performance.mark("portal:leads-rendered");
-        document.dispatchEvent(new CustomEvent("portal:first-page"));
+      // Follow the tokens until a page is full, the list ends, or the user stops.
+      for (;;) {
+        const params = apiParams(this.state.tab, this.state.filters);
+        if (this.state.sort !== SORTS[0]) params.set("sort", this.state.sort);
+        params.set("top", String(PAGE_SIZE - (this.loaded - before)));
+        if (!first && this.token) params.set("continuationToken", this.token);
+        first = false;
+        const { body } = await api(`/api/leads?${params}`, { signal: this.abort.signal });
+        if (generation !== this.generation) return;
+        const rows = body.value.map((lead) => this.row(lead));
+        this.tbody.append(...rows);
+        this.loaded += rows.length;
+        this.token = body.continuationToken;
+        if (!this.firstPaintMarked && rows.length) {
+          this.firstPaintMarked = true;
+          performance.mark("portal:leads-rendered");
+          document.dispatchEvent(new CustomEvent("portal:first-page"));
+        }
+        if (!this.token || this.loaded - before >= PAGE_SIZE || this.stopped) break;
+        this.status.textContent = t("stillLooking", { count: formatCount(this.loaded) });
+        this.stopButton.hidden = false;
       }
+      this.stopButton.hidden = true;
+      this.moreButton.hidden = !this.token;
+      const shown = { count: formatCount(this.loaded) };
+      if (this.stopped && this.token) this.status.textContent = t("stoppedLooking", shown);
+      else this.status.textContent = this.loaded === 0 && !this.token ? t("noLeads") : t("leadsShown", shown);
       this.root.dataset.loaded = String(this.generation);
     } catch (error) {
       if (error.name === "AbortError" || generation !== this.generation) return;
+      this.stopButton.hidden = true;
+      this.moreButton.hidden = !this.token;
       this.status.textContent = error.message || t("genericError");
     } finally {
       if (generation === this.generation) this.loadingPage = false;
@@ -312,6 +358,7 @@ export class LeadList {
         h("div", {}, countryName(customer.country)),
         h("div", { className: "sub" }, [lead.callToAction, lead.leadSource, lead.leadType].filter(Boolean).map(enumLabel).join(" · ")),
       ),
+      h("td", { className: "cell-qualification", hidden: this.state.tab !== "qualified", attrs: { "data-label": t("colQualification") } }, h("span", { className: "badge", attrs: { "data-qualification": lead.qualification } }, enumLabel(lead.qualification))),
       h("td", { className: "cell-quality", attrs: { "data-label": t("colQuality") } }, qualityBadge(lead.quality), " ", validityMark("email", lead.emailValidity), " ", validityMark("phone", lead.phoneValidity)),
       h("td", { className: "cell-status", attrs: { "data-label": t("colStatus") } }, statusBadge(lead)),
       h(

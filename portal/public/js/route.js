@@ -15,10 +15,13 @@ export const ENUM_FILTERS = {
   status: ["Received", "Accepted", "Won", "Lost", "Declined", "Expired"],
   emailValidity: ["Valid", "Invalid", "Spam", "Unknown"],
   phoneValidity: ["Valid", "Invalid", "Unknown"],
+  qualification: ["Direct", "MarketingQualified", "SalesQualified"],
 };
 // Filters kept in the URL besides the enum ones; `createdUntil` is an inclusive day.
 /** @type {string[]} */
-export const TEXT_FILTERS = ["country", "customerName", "createdFrom", "createdUntil"];
+export const TEXT_FILTERS = ["country", "customerName", "createdFrom", "createdUntil", "q"];
+/** @type {string[]} The list's `sort` values; the first is the API's default. */
+export const SORTS = ["created", "expiry"];
 
 export function parseRoute(hash = location.hash) {
   const raw = hash.replace(/^#/, "") || "/leads";
@@ -41,12 +44,14 @@ export function listState(params) {
     const value = (params.get(name) || "").trim();
     if (value) filters[name] = value;
   }
-  return { tab, filters };
+  const sort = SORTS.includes(params.get("sort")) ? params.get("sort") : SORTS[0];
+  return { tab, filters, sort };
 }
 
-export function listHash({ tab, filters }) {
+export function listHash({ tab, filters, sort = SORTS[0] }) {
   const params = new URLSearchParams();
   if (tab !== "marketplace") params.set("tab", tab);
+  if (sort !== SORTS[0]) params.set("sort", sort);
   for (const [name, value] of Object.entries(filters)) {
     if (Array.isArray(value) ? value.length : value) params.set(name, Array.isArray(value) ? value.join(",") : value);
   }
