@@ -493,7 +493,8 @@ def openapi_document() -> dict[str, Any]:
         "/api/insights": {
             "get": _read(
                 "lead_insights",
-                "Response time, acceptance and win rates, pipeline, per UTC period and group (§12)",
+                "Response time, acceptance and win rates, pipeline, per UTC period and group (§12). "
+                "`to` must not be before `from`; the range holds at most 1,098 days (else 400 naming `to`).",
                 {"description": "The figures", "content": _json(_answer(InsightsAnswer))},
                 400,
                 parameters=_query_parameters(InsightsParameters),

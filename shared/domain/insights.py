@@ -481,7 +481,12 @@ def _choice(enum: type[StrEnum]) -> Any:
     return BeforeValidator(parse)
 
 
-_DATE_SCHEMA = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+# The days the API takes (EARLIEST to LATEST), as the document states them.
+_DATE_SCHEMA = {
+    "type": "string",
+    "format": "date",
+    "pattern": r"^(20\d\d|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$",
+}
 
 
 class InsightsParameters(BaseModel):

@@ -267,6 +267,10 @@ function periodChart(spec) {
     const points = line.values.map((value, index) => (value === null ? null : `${PAD.left + slot * (index + 0.5)},${y(value)}`));
     const path = points.reduce((text, point, index) => (point === null ? text : `${text}${text && points[index - 1] !== null ? " L" : " M"}${point}`), "").trim();
     if (path) chart.append(svg("path", { d: path, class: `line line-${series + bars.length}` }));
+    // A dot per point, so a single period (or one between gaps) still shows.
+    line.values.forEach((value, index) => {
+      if (value !== null) chart.append(svg("circle", { cx: PAD.left + slot * (index + 0.5), cy: y(value), r: 3, class: `dot series-${series + bars.length}` }));
+    });
   });
   for (const ref of refs) {
     chart.append(svg("line", { x1: PAD.left, x2: WIDTH - PAD.right, y1: y(ref.value), y2: y(ref.value), class: "ref" }));
@@ -311,15 +315,16 @@ function categoryChart(spec) {
  * @param {string[]} head @param {(string | number)[][]} rows
  */
 function figure(id, caption, drawing, alt, head, rows) {
+  const cell = (/** @type {string | number} */ value, /** @type {number} */ index) =>
+    (index === 0 ? h("th", { attrs: { scope: "row" } }, String(value)) : h("td", {}, String(value)));
+  const table = h("table", { className: "insight-table" },
+    h("thead", {}, h("tr", {}, ...head.map((label) => h("th", { attrs: { scope: "col" } }, label)))),
+    h("tbody", {}, ...rows.map((row) => h("tr", {}, ...row.map(cell)))));
   return h("figure", { className: "insight-chart", attrs: { id, "aria-labelledby": `${id}-caption` } },
     h("figcaption", { id: `${id}-caption` }, caption),
     drawing,
     h("p", { className: "chart-alt" }, alt),
-    h("details", {},
-      h("summary", {}, tt("tableView")),
-      h("div", { className: "table-wrap" }, h("table", { className: "insight-table" },
-        h("thead", {}, h("tr", {}, ...head.map((label) => h("th", { attrs: { scope: "col" } }, label)))),
-        h("tbody", {}, ...rows.map((row) => h("tr", {}, ...row.map((cell, index) => (index === 0 ? h("th", { attrs: { scope: "row" } }, String(cell)) : h("td", {}, String(cell))))))))));
+    h("details", {}, h("summary", {}, tt("tableView")), h("div", { className: "table-wrap" }, table)));
 }
 
 // -- CSV ---------------------------------------------------------------------------------------
