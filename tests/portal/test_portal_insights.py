@@ -123,7 +123,6 @@ def test_the_page_shows_the_figures_charts_and_tables(
     expect(rows).to_have_count(3)
     expect(rows.first.locator("th")).to_have_text("AppSource")
     expect(page.locator("#nav-insights")).to_have_attribute("aria-current", "page")
-    page.screenshot(path=str(SCREENSHOTS / "insights-en.png"), full_page=True)
 
     with page.expect_download() as download:
         page.locator("#insights-csv").click()
