@@ -111,7 +111,7 @@ def seed(stack: Stack, partner: str, count: int, today: datetime) -> None:
     rng = random.Random(count)
     leads = [make_lead(partner, today, index, count, rng) for index in range(count)]
     table = stack.services().clients.table("Leads")
-    seed_leads(table, count, lambda index: leads[index])
+    seed_leads(table, count, lambda index: leads[index], threads=1)
     sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for lead in leads:
         for tally in derived_change(None, lead, [InsightsContributor()]).tallies:
