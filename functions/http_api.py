@@ -12,11 +12,12 @@ from shared.adapters.http import http_route, json_response, parse_body
 from shared.domain import action_center, lifecycle
 from shared.domain.commands import AcceptBody, CloseBody, DealUpdateBody, DeclineBody, TeamMemberBody
 from shared.domain.errors import bad_request
+from shared.domain.insights import parse_insights_request
 from shared.domain.lead import Lead
 from shared.domain.lead_query import LeadQuery, encode_continuation, parse_lead_query, parse_list_request
 from shared.domain.principal import Principal
 from shared.domain.recipients import NotificationSettingsBody
-from shared.services import export, leads
+from shared.services import export, insights, leads
 from shared.services import notification_settings as settings_service
 from shared.services.container import services
 
@@ -132,6 +133,14 @@ def recommended_actions(req: func.HttpRequest, principal: Principal) -> func.Htt
         raise bad_request(errors)
     page = leads.recommended_actions(services(), principal, top=top, after=after)
     return json_response(200, page.to_resource())
+
+
+@http_route(bp, "GET", "insights")
+def lead_insights(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
+    request, errors = parse_insights_request(req.params)
+    if request is None:
+        raise bad_request(errors)
+    return json_response(200, insights.insights_report(services(), principal, request))
 
 
 @http_route(bp, ("GET", "PUT"), "settings/notifications")

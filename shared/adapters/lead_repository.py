@@ -461,6 +461,22 @@ class LeadRepository:
                     sums[column] = sums.get(column, 0) + _amount(value)
         return sums
 
+    def tally_rows(self, partner_id: str, low: str, high: str) -> Iterator[tuple[str, dict[str, int]]]:
+        """Tally shard rows with RowKey in [low, high), each with its columns (a range of a
+        feature's tallies, e.g. insights' day rows; pages of 1,000 rows)."""
+        rows = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+            parameters={"pk": partner_id, "lo": low, "hi": high},
+            results_per_page=1000,
+        )
+        for row in rows:
+            amounts = {
+                column: int(_amount(value))
+                for column, value in row.items()
+                if column not in ("PartitionKey", "RowKey")
+            }
+            yield row["RowKey"], amounts
+
     def _rows_by_key(self, partner_id: str, row_keys: list[str]) -> Iterator[TableEntity]:
         for start in range(0, len(row_keys), IDS_PER_QUERY):
             batch = row_keys[start : start + IDS_PER_QUERY]

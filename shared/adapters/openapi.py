@@ -8,8 +8,9 @@ operations (the list gives a lead's id and ETag to the calls that act on it).
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -25,8 +26,9 @@ from shared.domain.commands import (
     DeclineBody,
     TeamMemberBody,
 )
-from shared.domain.enums import ActionKind, HistoryAction, SpamFlag, Status, Urgency
+from shared.domain.enums import ActionKind, DeclineReason, HistoryAction, SpamFlag, Status, Urgency
 from shared.domain.errors import DetailCode
+from shared.domain.insights import GroupBy, InsightsParameters, Interval
 from shared.domain.lead import INTERNAL_FIELDS, Lead, WireModel
 from shared.domain.lead_ids import LEAD_ID_PATTERN
 from shared.domain.lead_query import (
@@ -129,6 +131,44 @@ def _action_parameters() -> list[dict[str, Any]]:
     ]
 
 
+Share = Annotated[float | None, Field(ge=0, le=1)]
+Hours = Annotated[float | None, Field(ge=0)]
+
+
+class InsightsFigures(WireModel):
+    """Contract §12's figures; rates and shares are null when nothing was answered or closed."""
+
+    received: int
+    accepted: int
+    declined: int
+    expired: int
+    won: int
+    lost: int
+    acceptance_rate: Share
+    win_rate: Share
+    median_response_hours: Hours
+    p90_response_hours: Hours = Field(alias="p90ResponseHours")
+    answered_within24h: Share = Field(alias="answeredWithin24h")
+    contact_requests_answered_within72h: Share = Field(alias="contactRequestsAnsweredWithin72h")
+    won_value: dict[str, float] = Field(description="By ISO 4217 currency; never summed across currencies")
+    pipeline_value: dict[str, float] = Field(description="Open accepted deals, by currency")
+    decline_reasons: dict[DeclineReason, int]
+
+
+class InsightsSeriesItem(InsightsFigures):
+    group: str | None = Field(description="The group's value; null for groupBy none or a lead without one")
+    period: date = Field(description="First day (UTC) of the day, ISO week (Monday) or month")
+
+
+class InsightsAnswer(WireModel):
+    from_: date = Field(alias="from")
+    to: date
+    interval: Interval
+    group_by: GroupBy
+    totals: InsightsFigures
+    series: list[InsightsSeriesItem]
+
+
 class Health(BaseModel):
     status: str
 
@@ -180,6 +220,7 @@ _ANSWER_MODELS: tuple[type[BaseModel], ...] = (
     ActionList,
     NotificationSettingsBody,
     Health,
+    InsightsAnswer,
 )
 # status -> the error code the envelope carries with it (shared/domain/errors.py, shared/adapters/http.py).
 ERROR_CODES = {
@@ -312,14 +353,18 @@ def _mutation(operation_id: str, summary: str, body: type[BaseModel], *next_ops:
     }
 
 
-def _query_parameters(model: type[LeadFilters]) -> list[dict[str, Any]]:
-    """The query parameters of a list route, read from the model the handler parses them with."""
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """The query parameters of a route, read from the model the handler parses them with."""
     parameters: list[dict[str, Any]] = []
-    for name, described in model.model_json_schema(by_alias=True)["properties"].items():
+    described_model = model.model_json_schema(by_alias=True)
+    required = set(described_model.get("required", ()))
+    for name, described in described_model["properties"].items():
         schema = {key: value for key, value in described.items() if key not in ("title", "description")}
         if schema.get("default", ...) is None:
             del schema["default"]  # absent, not null
         parameter: dict[str, Any] = {"name": name, "in": "query", "schema": schema}
+        if name in required:
+            parameter["required"] = True
         if "description" in described:
             parameter["description"] = described["description"]
         if schema.get("type") == "array":
@@ -492,6 +537,16 @@ def openapi_document() -> dict[str, Any]:
                 {"description": "Recommended actions", "content": _json(_answer(ActionList))},
                 400,
                 parameters=_action_parameters(),
+            )
+        },
+        "/api/insights": {
+            "get": _read(
+                "lead_insights",
+                "Response time, acceptance and win rates, pipeline, per UTC period and group (§12). "
+                "`to` must not be before `from`; the range holds at most 1,098 days (else 400 naming `to`).",
+                {"description": "The figures", "content": _json(_answer(InsightsAnswer))},
+                400,
+                parameters=_query_parameters(InsightsParameters),
             )
         },
         "/api/settings/notifications": {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from shared.domain.action_center import ActionIndex
 from shared.domain.derived_rows import Contributor
+from shared.domain.insights import InsightsContributor
 from shared.domain.lead_counters import TabCounters
 from shared.domain.lead_index import ExpiryOrder, SearchWords
 
@@ -16,4 +17,5 @@ CONTRIBUTORS: tuple[Contributor, ...] = (
     ActionIndex(),
     SearchWords(),
     ExpiryOrder(),
+    InsightsContributor(),
 )

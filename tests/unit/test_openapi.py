@@ -43,6 +43,7 @@ CONTRACT_ROUTES = {
     ("/api/leads/{id}/close", "post"),
     ("/api/leads/{id}/history", "get"),
     ("/api/actions", "get"),
+    ("/api/insights", "get"),
     ("/api/settings/notifications", "get"),
     ("/api/settings/notifications", "put"),
     ("/api/marketplace/leads", "post"),

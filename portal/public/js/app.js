@@ -8,6 +8,7 @@ import { parseRoute } from "./route.js";
 import { LeadList } from "./list.js";
 import { LeadDetail } from "./detail.js";
 import { showSettings } from "./settings.js";
+import { showInsights } from "./insights.js";
 
 const main = document.getElementById("main");
 const listRoot = h("section", { attrs: { id: "list-view", "aria-label": t("appTitle") } });
@@ -29,6 +30,7 @@ function buildHeader() {
   const view = parseRoute().view;
   const nav = h("nav", { attrs: { "aria-label": t("appTitle") } },
     h("a", { href: lastListHash, className: "nav-link", attrs: { id: "nav-leads", "aria-current": view === "list" ? "page" : null } }, t("appTitle")),
+    h("a", { href: "#/insights", className: "nav-link", attrs: { id: "nav-insights", "aria-current": view === "insights" ? "page" : null } }, t("insights")),
     h("a", { href: "#/settings", className: "nav-link", attrs: { id: "nav-settings", "aria-current": view === "settings" ? "page" : null } }, t("settings")));
   const userBox = user ? h("span", { className: "user" }, user.name, " · ", h("a", { href: "/.auth/logout" }, t("signOut"))) : null;
   clear(document.getElementById("header")).append(
@@ -156,7 +158,10 @@ function route() {
     otherRoot.hidden = false;
     window.scrollTo(0, 0);
     if (current.view === "lead") detail.show(current.id, lastListHash);
-    else {
+    else if (current.view === "insights") {
+      document.getElementById("nav-insights")?.setAttribute("aria-current", "page");
+      showInsights(otherRoot, current.params);
+    } else {
       document.getElementById("nav-settings")?.setAttribute("aria-current", "page");
       userReady.then((found) => { if (parseRoute().view === "settings") showSettings(otherRoot, found); });
     }

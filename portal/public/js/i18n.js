@@ -11,6 +11,7 @@ export const LANGUAGES = ["en", "nl"];
 export const MESSAGES = {
   en: {
     appTitle: "Leads",
+    insights: "Insights",
     skipToContent: "Skip to content",
     language: "Language",
     signOut: "Sign out",
@@ -188,6 +189,7 @@ export const MESSAGES = {
   },
   nl: {
     appTitle: "Leads",
+    insights: "Inzichten",
     skipToContent: "Naar de inhoud",
     language: "Taal",
     signOut: "Afmelden",

@@ -1,5 +1,6 @@
 // @ts-check
-// The hash route: `#/leads?tab=...&filters` (the list), `#/leads/{id}` (one lead), `#/settings`.
+// The hash route: `#/leads?tab=...&filters` (the list), `#/leads/{id}` (one lead), `#/settings`,
+// `#/insights?from=&to=&interval=&groupBy=`.
 // Emails link to `{PORTAL_BASE_URL}/#/leads/{id}`, so that form must keep working.
 
 /** @type {string[]} The API's `tab` values. */
@@ -29,6 +30,7 @@ export function parseRoute(hash = location.hash) {
   const parts = path.split("/").filter(Boolean);
   if (parts[0] === "leads" && parts.length === 2) return { view: "lead", id: decodeURIComponent(parts[1]) };
   if (parts[0] === "settings") return { view: "settings" };
+  if (parts[0] === "insights") return { view: "insights", params: new URLSearchParams(query) };
   return { view: "list", state: listState(new URLSearchParams(query)) };
 }
 
