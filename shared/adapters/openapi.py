@@ -22,6 +22,7 @@ from shared.domain.commands import (
     CloseBody,
     DealUpdateBody,
     DeclineBody,
+    OwnerBody,
     TeamMemberBody,
 )
 from shared.domain.enums import ActionKind, HistoryAction, SpamFlag, Status, Urgency
@@ -33,6 +34,7 @@ from shared.domain.lead_query import (
     LeadListParameters,
 )
 from shared.domain.recipients import NotificationSettingsBody
+from shared.domain.routing import RoutingSettingsBody
 
 _REF = "#/components/schemas/{model}"
 # A custom string format: the only valid values are tokens the service issued in an earlier page.
@@ -47,6 +49,23 @@ class LeadResource(Lead):
     urgency: Urgency | None = None
     favorite: bool = False
     e_tag: str = Field(alias="eTag")
+    # Only in the list: whether the lead has related leads (contract §11), for its marker.
+    has_related_leads: bool = Field(False, description="In the list only: the lead has related leads")
+
+
+class RelatedList(WireModel):
+    value: list[LeadResource]
+
+
+class UserResource(WireModel):
+    user_id: str
+    name: str | None = None
+
+
+class UserList(WireModel):
+    """The people the portal offers as owners: users seen lately and the routing rules' users."""
+
+    value: list[UserResource]
 
 
 class LeadList(WireModel):
@@ -124,6 +143,8 @@ _REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     TeamMemberBody,
     CloseBody,
     NotificationSettingsBody,
+    OwnerBody,
+    RoutingSettingsBody,
 )
 _ANSWER_MODELS: tuple[type[BaseModel], ...] = (
     LeadResource,
@@ -132,6 +153,9 @@ _ANSWER_MODELS: tuple[type[BaseModel], ...] = (
     HistoryList,
     ActionList,
     NotificationSettingsBody,
+    RoutingSettingsBody,
+    RelatedList,
+    UserList,
     Health,
 )
 # status -> the error code the envelope carries with it (shared/domain/errors.py, shared/adapters/http.py).
@@ -226,7 +250,7 @@ def _if_match_parameter() -> dict[str, Any]:
     }
 
 
-_MUTATIONS = ("accept_lead", "decline_lead", "update_deal", "add_team_member", "close_lead")
+_MUTATIONS = ("accept_lead", "decline_lead", "update_deal", "add_team_member", "close_lead", "assign_owner")
 _AFTER_CHANGE = ("get_lead", "lead_history")
 
 
@@ -309,6 +333,7 @@ def _components() -> tuple[dict[tuple[type[BaseModel], str], dict[str, str]], di
     for internal in INTERNAL_FIELDS:
         resource["properties"].pop(to_camel(internal), None)
         resource["required"].remove(to_camel(internal))
+    resource["required"].remove("hasRelatedLeads")
     # pydantic types the keys as any model or dataclass; only the models above are passed.
     return cast(dict[tuple[type[BaseModel], str], dict[str, str]], dict(refs)), definitions
 
@@ -429,6 +454,22 @@ def openapi_document() -> dict[str, Any]:
         "/api/leads/{id}/close": {
             "post": _mutation("close_lead", "Close an accepted lead as Won or Lost", CloseBody)
         },
+        "/api/leads/{id}/owner": {
+            "put": _mutation(
+                "assign_owner",
+                'Give the lead an owner, or none with `{"userId": null}` (any role; archived leads: 409)',
+                OwnerBody,
+            )
+        },
+        "/api/leads/{id}/related": {
+            "get": _read(
+                "related_leads",
+                "Leads of the same customer (email, E.164 phone, or company and email domain), newest first",
+                {"description": "Related leads", "content": _json(_answer(RelatedList))},
+                404,
+                parameters=lead_path,
+            )
+        },
         "/api/leads/{id}/history": {
             "get": _read(
                 "lead_history",
@@ -458,6 +499,27 @@ def openapi_document() -> dict[str, Any]:
                 *_BODY_ERRORS,
                 requestBody={"required": True, "content": _json(_request(NotificationSettingsBody))},
             ),
+        },
+        "/api/settings/routing": {
+            "get": _read(
+                "get_routing_settings",
+                "The routing rules, in order",
+                {"description": "Rules", "content": _json(_answer(RoutingSettingsBody))},
+            ),
+            "put": _read(
+                "replace_routing_settings",
+                "Replace the routing rules (ReferralsAdmin only); they route leads that arrive afterwards",
+                {"description": "Stored rules", "content": _json(_answer(RoutingSettingsBody))},
+                *_BODY_ERRORS,
+                requestBody={"required": True, "content": _json(_request(RoutingSettingsBody))},
+            ),
+        },
+        "/api/users": {
+            "get": _read(
+                "list_users",
+                "The people a lead can be given to: users seen lately and the routing rules' users",
+                {"description": "Users", "content": _json(_answer(UserList))},
+            )
         },
         "/api/marketplace/leads": {
             "post": {

@@ -6,6 +6,7 @@ builds them for leads stored before a contributor existed.
 
 from __future__ import annotations
 
+from shared.domain.customer_keys import RelatedLeads
 from shared.domain.derived_rows import Contributor
 
-CONTRIBUTORS: tuple[Contributor, ...] = ()
+CONTRIBUTORS: tuple[Contributor, ...] = (RelatedLeads(),)

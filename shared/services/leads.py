@@ -13,11 +13,11 @@ from shared.adapters.lead_repository import StoredLead
 from shared.domain import action_center, lifecycle
 from shared.domain.enums import Stage, Tab
 from shared.domain.errors import invalid_transition, not_found, precondition_failed
-from shared.domain.lead import Lead
+from shared.domain.lead import Lead, Owner
 from shared.domain.lead_ids import is_lead_id
 from shared.domain.lead_query import LeadQuery
 from shared.domain.principal import Principal
-from shared.services import lead_changes
+from shared.services import lead_changes, related
 from shared.services.container import Services
 
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lead-read")
@@ -25,7 +25,7 @@ _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lead-read")
 # Table Storage returns at most 1,000 rows per request.
 STORAGE_PAGE_SIZE = 1000
 
-Decide = Callable[[Lead, datetime], lifecycle.Change]
+Decide = Callable[[Lead, datetime], lifecycle.Change | None]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,7 @@ def matching_leads(
     bounded memory.
     """
     favorites = _pool.submit(services.leads.favorite_ids, principal.partner_id, principal.user_id)
+    query = query.for_caller(principal.user_id)
     if query.tab is Tab.FAVORITES:
         wanted = sorted(lead_id for lead_id in favorites.result() if after is None or lead_id > after)
         found = services.leads.get_many(principal.partner_id, wanted)
@@ -111,6 +112,9 @@ def list_leads(
     page = [
         _view(services, stored.lead, stored.etag, stored.lead.id in favorites).body for stored in rows[:top]
     ]
+    marked = related.with_related(services, principal.partner_id, [stored.lead for stored in rows[:top]])
+    for body in page:
+        body["hasRelatedLeads"] = body["id"] in marked
     return LeadPage(page, page[-1]["id"] if page else None, len(rows) > top)
 
 
@@ -167,3 +171,28 @@ def recommended_actions(services: Services, principal: Principal) -> list[dict[s
             action_center.actions_for(stored.lead, now=now, urgency_hours=services.settings.urgency_hours)
         )
     return [action.to_resource() for action in action_center.ordered(found)]
+
+
+def assign_owner(
+    services: Services, principal: Principal, lead_id: str, owner: Owner | None, *, if_match: str | None
+) -> LeadView:
+    """Give the lead an owner or none (any user with a role may); unchanged when it has that owner."""
+    return change_lead(
+        services,
+        principal,
+        lead_id,
+        lambda lead, now: lifecycle.assign_owner(
+            lead, owner, actor=principal.user_id, actor_name=principal.name, now=now
+        ),
+        if_match=if_match,
+    )
+
+
+def related_leads(services: Services, principal: Principal, lead_id: str) -> list[dict[str, Any]]:
+    """The lead's related leads (the same customer), newest first."""
+    stored = _stored(services, principal, lead_id)
+    favorites = _pool.submit(services.leads.favorite_ids, principal.partner_id, principal.user_id)
+    found = related.related_leads(services, stored.lead)
+    return [
+        _view(services, other.lead, other.etag, other.lead.id in favorites.result()).body for other in found
+    ]
