@@ -13,7 +13,7 @@ import hashlib
 import json
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
 
 from shared.domain.commands import Name, UserId
 from shared.domain.countries import alpha2_codes, is_alpha2
@@ -81,18 +81,10 @@ class RuleUser(_Body):
 
 
 class RoutingRule(_Body):
+    """A user listed twice takes two turns of every round: a rule can weigh its users."""
+
     when: RuleConditions = Field(default_factory=RuleConditions)
     assign_to: list[RuleUser] = Field(alias="assignTo", min_length=1, max_length=MAX_USERS_PER_RULE)
-
-    @field_validator("assign_to")
-    @classmethod
-    def _each_user_once(cls, users: list[RuleUser]) -> list[RuleUser]:
-        seen: set[str] = set()
-        for user in users:
-            if user.user_id in seen:
-                raise ValueError(f"user {user.user_id} is listed twice")
-            seen.add(user.user_id)
-        return users
 
     def owner_for_turn(self, turn: int) -> Owner:
         return self.assign_to[turn % len(self.assign_to)].as_owner()

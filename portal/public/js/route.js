@@ -18,7 +18,7 @@ export const ENUM_FILTERS = {
 };
 // Filters kept in the URL besides the enum ones; `createdUntil` is an inclusive day.
 /** @type {string[]} */
-export const TEXT_FILTERS = ["country", "customerName", "createdFrom", "createdUntil"];
+export const TEXT_FILTERS = ["country", "customerName", "createdFrom", "createdUntil", "owner"];
 
 export function parseRoute(hash = location.hash) {
   const raw = hash.replace(/^#/, "") || "/leads";
