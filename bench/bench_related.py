@@ -13,10 +13,12 @@ lead, its at most three keys' index rows and the related leads by id, never a sc
 from __future__ import annotations
 
 import argparse
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+from azure.core.exceptions import ServiceResponseError
 from common import (
     CountingPolicy,
     CountingStorageClients,
@@ -39,6 +41,7 @@ from shared.services import leads
 from tests.support.leads import distinct_customer, marketplace_lead
 
 BATCH_LEADS = 25  # a lead and its three index rows: 100 operations per transaction
+SEED_ATTEMPTS = 10
 
 
 def seed(stack: Stack, partner: str, count: int) -> None:
@@ -66,9 +69,18 @@ def seed(stack: Stack, partner: str, count: int) -> None:
                 ("upsert", {"PartitionKey": partner, "RowKey": row.row_key})
                 for row in contributor.index_rows(lead)
             )
-        table.submit_transaction(operations)
+        for attempt in range(
+            SEED_ATTEMPTS
+        ):  # Azurite drops or stalls a request under load; upserts repeat safely
+            try:
+                table.submit_transaction(operations)
+                return
+            except ServiceResponseError:
+                if attempt == SEED_ATTEMPTS - 1:
+                    raise
+                time.sleep(2.0)
 
-    with ThreadPoolExecutor(4) as pool:
+    with ThreadPoolExecutor(2) as pool:
         list(pool.map(store, range(0, count, BATCH_LEADS)))
 
 

@@ -464,17 +464,9 @@ class LeadRepository:
                     sums[column] = sums.get(column, 0) + _amount(value)
         return sums
 
-    def tallies_of(self, partner_id: str, keys: list[str]) -> dict[str, dict[str, int | float]]:
-        """The sums of several one-shard tallies, read by exact row key (15 to a query)."""
-        sums: dict[str, dict[str, int | float]] = {}
-        for row in self._rows_by_key(partner_id, sorted({f"{key}|0" for key in keys})):
-            amounts = {
-                column: _amount(value)
-                for column, value in row.items()
-                if column not in ("PartitionKey", "RowKey")
-            }
-            sums[row["RowKey"].rsplit("|", 1)[0]] = amounts
-        return sums
+    def existing_rows(self, partner_id: str, row_keys: list[str]) -> set[str]:
+        """Which of these rows exist, read by exact key (14 to a query)."""
+        return {row["RowKey"] for row in self._rows_by_key(partner_id, sorted(set(row_keys)))}
 
     def indexed_lead_ids(self, partner_id: str, prefix: str, limit: int) -> list[str]:
         """The lead ids of index rows `<prefix><leadId>`, newest first, at most `limit` (one request)."""

@@ -21,8 +21,9 @@ from shared.domain.enums import PhoneValidity
 from shared.domain.lead import Lead
 
 CUSTOMER_ROW_PREFIX = "cust|"
-# The per-key count of leads, read to mark a lead that has related leads without listing them.
-CUSTOMER_COUNT_PREFIX = "custn|"
+# `relof|<leadId>`: a later lead of the same customer arrived (written by that lead), so the list
+# marks this one by a read by key. A row of lead ids only, no contact details.
+RELATED_MARK_PREFIX = "relof|"
 # Hex digits of SHA-256 kept: 128 bits, so two customers never share a key in practice.
 _KEY_HEX = 32
 
@@ -114,18 +115,24 @@ def customer_row_prefix(key: str) -> str:
     return f"{CUSTOMER_ROW_PREFIX}{key}|"
 
 
-def customer_count_key(key: str) -> str:
-    return f"{CUSTOMER_COUNT_PREFIX}{key}"
+def related_mark_key(lead_id: str) -> str:
+    return RELATED_MARK_PREFIX + lead_id
 
 
 class RelatedLeads:
-    """Derived rows: an index row per customer key (to list related leads) and a count per key
-    (to tell, for a page of the list, which leads have related ones)."""
+    """Derived rows: an index row per customer key (to list related leads), and a mark on each
+    of the customer's leads that were stored before this one arrived (to mark them in the list).
+
+    Marks are rows of lead ids that several leads may write alike; a lead's list of earlier
+    leads is set once, at intake, so its marks are never taken back. No counter is shared, so
+    a burst of one customer's leads does not make their transactions race each other.
+    """
 
     def index_rows(self, lead: Lead) -> Iterable[IndexRow]:
         for key in customer_keys(lead):
             yield IndexRow(customer_row_prefix(key) + lead.id)
+        for other in lead.related_lead_ids:
+            yield IndexRow(related_mark_key(other))
 
     def tallies(self, lead: Lead) -> Iterable[Tally]:
-        for key in customer_keys(lead):
-            yield Tally(customer_count_key(key), {"Leads": 1})
+        return ()

@@ -12,12 +12,14 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from shared.adapters.lead_repository import StoredLead
-from shared.domain.customer_keys import customer_count_key, customer_keys, customer_row_prefix
+from shared.domain.customer_keys import customer_keys, customer_row_prefix, related_mark_key
 from shared.domain.lead import Lead, Owner
 from shared.services.container import Services
 
 # Related leads listed per customer key (newest first); a customer with more shows the newest.
 MAX_RELATED_PER_KEY = 50
+# Earlier leads a new lead marks as related (its derived rows); the newest when there are more.
+MAX_MARKED_AT_ARRIVAL = 20
 # Within this long only a customer's first lead is emailed one by one, and it lends its owner.
 FOLLOW_UP_WINDOW = timedelta(days=7)
 
@@ -48,37 +50,46 @@ def _earlier(other: Lead, lead: Lead, arrived: datetime) -> bool:
     return other_arrived < arrived or (other_arrived == arrived and other.id > lead.id)
 
 
-def earlier_in_window(services: Services, lead: Lead, arrived: datetime) -> list[Lead]:
+def _earlier_in_window(found: Iterable[Lead], lead: Lead, arrived: datetime) -> list[Lead]:
     """The customer's lifecycle leads that came before `lead` within the window, earliest first."""
     earlier = [
-        stored.lead
-        for stored in related_leads(services, lead)
-        if not stored.lead.is_informational
-        and arrived - FOLLOW_UP_WINDOW <= _arrival(stored.lead)
-        and _earlier(stored.lead, lead, arrived)
+        other
+        for other in found
+        if not other.is_informational
+        and arrived - FOLLOW_UP_WINDOW <= _arrival(other)
+        and _earlier(other, lead, arrived)
     ]
     # Earliest arrival first; at the same moment the one created first (the larger id).
     return sorted(sorted(earlier, key=lambda other: other.id, reverse=True), key=_arrival)
 
 
-def is_follow_up(services: Services, lead: Lead) -> bool:
-    """A lifecycle lead whose customer had another one within the window: it goes to the digest."""
-    return not lead.is_informational and bool(earlier_in_window(services, lead, _arrival(lead)))
-
-
-def inherited_owner(services: Services, lead: Lead, arrived: datetime) -> Owner | None:
-    """The owner of the customer's first lead within the window, for a new lifecycle lead."""
+def _first_owner(found: Iterable[Lead], lead: Lead, arrived: datetime) -> Owner | None:
     if lead.is_informational:
         return None
-    earlier = earlier_in_window(services, lead, arrived)
+    earlier = _earlier_in_window(found, lead, arrived)
     return earlier[0].owner if earlier else None
 
 
+def is_follow_up(services: Services, lead: Lead) -> bool:
+    """A lifecycle lead whose customer had another one within the window: it goes to the digest."""
+    if lead.is_informational:
+        return False
+    found = [stored.lead for stored in related_leads(services, lead)]
+    return bool(_earlier_in_window(found, lead, _arrival(lead)))
+
+
 def with_related(services: Services, partner_id: str, leads: Iterable[Lead]) -> set[str]:
-    """Which of these leads have related leads: a key that more than one lead shares (one read
-    of the per-key counts per 14 keys, so bounded by the page, not by the leads stored)."""
-    keys_of = {lead.id: customer_keys(lead) for lead in leads}
-    keys = sorted({key for keys in keys_of.values() for key in keys})
-    counts = services.leads.tallies_of(partner_id, [customer_count_key(key) for key in keys])
-    shared = {key for key in keys if counts.get(customer_count_key(key), {}).get("Leads", 0) > 1}
-    return {lead_id for lead_id, keys in keys_of.items() if shared.intersection(keys)}
+    """Which of these leads have related leads: those that found some when they arrived, and
+    those a later lead marked (`relof|<leadId>`, read by key: bounded by the page)."""
+    leads = list(leads)
+    marked = {lead.id for lead in leads if lead.related_lead_ids}
+    unknown = [related_mark_key(lead.id) for lead in leads if lead.id not in marked]
+    found = services.leads.existing_rows(partner_id, unknown)
+    return marked | {lead.id for lead in leads if related_mark_key(lead.id) in found}
+
+
+def arrival_details(services: Services, lead: Lead, arrived: datetime) -> tuple[list[str], Owner | None]:
+    """For a new lead: its customer's leads already stored (newest first, at most
+    MAX_MARKED_AT_ARRIVAL), and the owner of the customer's first lead within the window."""
+    found = [stored.lead for stored in related_leads(services, lead)]
+    return [other.id for other in found[:MAX_MARKED_AT_ARRIVAL]], _first_owner(found, lead, arrived)
