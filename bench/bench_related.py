@@ -3,8 +3,8 @@
 Run: .venv/bin/python bench/bench_related.py [--sizes 1000,20000] [--requests 50]
 
 For each size, one partner holds that many leads of distinct customers (seeded with batched
-transactions: each lead's entity and its `cust|<key>|<leadId>` index rows, as the repository
-writes them), plus one customer with four leads stored through the repository itself. Then
+transactions: each lead's entity and its email key's `cust|<key>|<leadId>` index row, as the
+repository writes them), plus one customer with four leads stored through the repository itself. Then
 `leads.related_leads` for one of those four is counted (requests on the wire, through the SDK's
 request hook) and timed. Target: the same number of requests at every size (the lookup reads the
 lead, its at most three keys' index rows and the related leads by id, never a scan).
@@ -40,7 +40,7 @@ from shared.domain.principal import Principal
 from shared.services import leads
 from tests.support.leads import distinct_customer, marketplace_lead
 
-BATCH_LEADS = 25  # a lead and its three index rows: 100 operations per transaction
+BATCH_LEADS = 50  # a lead and its email key's index row: 100 operations per transaction
 SEED_ATTEMPTS = 10
 
 
@@ -65,13 +65,12 @@ def seed(stack: Stack, partner: str, count: int) -> None:
         for index in range(first, min(first + BATCH_LEADS, count)):
             lead = make_lead(index)
             operations.append(("upsert", lead_entity(lead)))
-            operations.extend(
-                ("upsert", {"PartitionKey": partner, "RowKey": row.row_key})
-                for row in contributor.index_rows(lead)
-            )
-        for attempt in range(
-            SEED_ATTEMPTS
-        ):  # Azurite drops or stalls a request under load; upserts repeat safely
+            # One of its index rows (the email key's): the emulator slows as a table grows, and what
+            # the lookup's cost could depend on is the other rows in the partition, not their kind.
+            first_row = next(iter(contributor.index_rows(lead)))
+            operations.append(("upsert", {"PartitionKey": partner, "RowKey": first_row.row_key}))
+        # Azurite drops or stalls a request under load; upserts repeat safely.
+        for attempt in range(SEED_ATTEMPTS):
             try:
                 table.submit_transaction(operations)
                 return
@@ -80,7 +79,7 @@ def seed(stack: Stack, partner: str, count: int) -> None:
                     raise
                 time.sleep(2.0)
 
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(1) as pool:
         list(pool.map(store, range(0, count, BATCH_LEADS)))
 
 

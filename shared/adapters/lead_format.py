@@ -130,11 +130,9 @@ class StoredLeadV1(_StoredV1):
 
 
 class StoredLeadV2(StoredLeadV1):
-    """Version 2: version 1 and the lead's `owner` and related leads at arrival (a version 1 lead
-    reads with no owner and none)."""
+    """Version 2: version 1 and the lead's `owner` (a version 1 lead reads with no owner)."""
 
     owner: StoredOwnerV1 | None = None
-    related_lead_ids: list[str] = Field(default_factory=list)
 
     @classmethod
     def from_lead(cls, lead: Lead) -> StoredLeadV2:

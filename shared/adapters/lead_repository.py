@@ -464,6 +464,17 @@ class LeadRepository:
                     sums[column] = sums.get(column, 0) + _amount(value)
         return sums
 
+    def put_rows(self, partner_id: str, row_keys: list[str]) -> None:
+        """Upsert empty marker rows (idempotent), in transactions of at most 100."""
+        keys = sorted(set(row_keys))
+        for start in range(0, len(keys), MAX_BATCH_OPERATIONS):
+            self._table.submit_transaction(
+                [
+                    ("upsert", {"PartitionKey": partner_id, "RowKey": key}, {"mode": UpdateMode.REPLACE})
+                    for key in keys[start : start + MAX_BATCH_OPERATIONS]
+                ]
+            )
+
     def existing_rows(self, partner_id: str, row_keys: list[str]) -> set[str]:
         """Which of these rows exist, read by exact key (14 to a query)."""
         return {row["RowKey"] for row in self._rows_by_key(partner_id, sorted(set(row_keys)))}

@@ -317,6 +317,22 @@ def _read(
     }
 
 
+def _settings(name: str, model: type[BaseModel], read: str, replace: str) -> dict[str, Any]:
+    """A settings resource: anyone with a role reads it, a ReferralsAdmin replaces it whole."""
+    return {
+        "get": _read(
+            f"get_{name}_settings", read, {"description": "Settings", "content": _json(_answer(model))}
+        ),
+        "put": _read(
+            f"replace_{name}_settings",
+            replace,
+            {"description": "Stored settings", "content": _json(_answer(model))},
+            *_BODY_ERRORS,
+            requestBody={"required": True, "content": _json(_request(model))},
+        ),
+    }
+
+
 @cache
 def _components() -> tuple[dict[tuple[type[BaseModel], str], dict[str, str]], dict[str, Any]]:
     """Each model's reference (requests as validated, answers as serialized) and every schema."""
@@ -486,34 +502,18 @@ def openapi_document() -> dict[str, Any]:
                 {"description": "Recommended actions", "content": _json(_answer(ActionList))},
             )
         },
-        "/api/settings/notifications": {
-            "get": _read(
-                "get_notification_settings",
-                "Who receives lead emails",
-                {"description": "Settings", "content": _json(_answer(NotificationSettingsBody))},
-            ),
-            "put": _read(
-                "replace_notification_settings",
-                "Replace the recipients (ReferralsAdmin only). Addresses must be unique, ignoring case.",
-                {"description": "Stored settings", "content": _json(_answer(NotificationSettingsBody))},
-                *_BODY_ERRORS,
-                requestBody={"required": True, "content": _json(_request(NotificationSettingsBody))},
-            ),
-        },
-        "/api/settings/routing": {
-            "get": _read(
-                "get_routing_settings",
-                "The routing rules, in order",
-                {"description": "Rules", "content": _json(_answer(RoutingSettingsBody))},
-            ),
-            "put": _read(
-                "replace_routing_settings",
-                "Replace the routing rules (ReferralsAdmin only); they route leads that arrive afterwards",
-                {"description": "Stored rules", "content": _json(_answer(RoutingSettingsBody))},
-                *_BODY_ERRORS,
-                requestBody={"required": True, "content": _json(_request(RoutingSettingsBody))},
-            ),
-        },
+        "/api/settings/notifications": _settings(
+            "notification",
+            NotificationSettingsBody,
+            "Who receives lead emails",
+            "Replace the recipients (ReferralsAdmin only). Addresses must be unique, ignoring case.",
+        ),
+        "/api/settings/routing": _settings(
+            "routing",
+            RoutingSettingsBody,
+            "The routing rules, in order",
+            "Replace the routing rules (ReferralsAdmin only); they route leads that arrive afterwards",
+        ),
         "/api/users": {
             "get": _read(
                 "list_users",

@@ -21,8 +21,8 @@ from shared.domain.enums import PhoneValidity
 from shared.domain.lead import Lead
 
 CUSTOMER_ROW_PREFIX = "cust|"
-# `relof|<leadId>`: a later lead of the same customer arrived (written by that lead), so the list
-# marks this one by a read by key. A row of lead ids only, no contact details.
+# `relof|<leadId>`: the lead has related leads; the list reads these by key. Written by intake
+# for a new lead and the leads it finds (lead ids only, no contact details).
 RELATED_MARK_PREFIX = "relof|"
 # Hex digits of SHA-256 kept: 128 bits, so two customers never share a key in practice.
 _KEY_HEX = 32
@@ -120,19 +120,11 @@ def related_mark_key(lead_id: str) -> str:
 
 
 class RelatedLeads:
-    """Derived rows: an index row per customer key (to list related leads), and a mark on each
-    of the customer's leads that were stored before this one arrived (to mark them in the list).
-
-    Marks are rows of lead ids that several leads may write alike; a lead's list of earlier
-    leads is set once, at intake, so its marks are never taken back. No counter is shared, so
-    a burst of one customer's leads does not make their transactions race each other.
-    """
+    """Derived rows: an index row per customer key, to find the customer's other leads."""
 
     def index_rows(self, lead: Lead) -> Iterable[IndexRow]:
         for key in customer_keys(lead):
             yield IndexRow(customer_row_prefix(key) + lead.id)
-        for other in lead.related_lead_ids:
-            yield IndexRow(related_mark_key(other))
 
     def tallies(self, lead: Lead) -> Iterable[Tally]:
         return ()

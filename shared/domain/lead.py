@@ -96,7 +96,7 @@ def utc_iso(moment: datetime | None) -> str | None:
 
 
 # Bookkeeping the service keeps on a lead that is not part of the lead resource.
-INTERNAL_FIELDS = frozenset({"arrived_date_time", "overdue_recorded", "history_count", "related_lead_ids"})
+INTERNAL_FIELDS = frozenset({"arrived_date_time", "overdue_recorded", "history_count"})
 
 
 class Lead(WireModel):
@@ -133,9 +133,6 @@ class Lead(WireModel):
     overdue_recorded: bool = False
     # How many history entries exist; the next entry's sequence number.
     history_count: int = 0
-    # The customer's leads already stored when this one arrived (newest first, a few at most):
-    # they and this one have related leads, which the list marks.
-    related_lead_ids: list[str] = Field(default_factory=list)
 
     @field_serializer(
         "created_date_time",

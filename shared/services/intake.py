@@ -115,6 +115,7 @@ def ingest(services: Services, raw: bytes | str, mapper: Mapper) -> IntakeResult
     # partner's registration: a delivery that stored the lead and then failed to register
     # would otherwise leave the partner unknown to the timers until its next lead.
     services.register_partner(lead.partner_id)
+    related.mark_related(services, lead)
     _schedule_first_due(services, lead)
     services.queues.send(CONTACT_VALIDATION_QUEUE, {"partnerId": lead.partner_id, "leadId": lead.id})
     # Only the delivery that stored the lead sends its LeadCreated; if it died before
@@ -126,12 +127,8 @@ def ingest(services: Services, raw: bytes | str, mapper: Mapper) -> IntakeResult
 
 def _store_with_owner(services: Services, lead: Lead, idempotency_key: str) -> lifecycle.Change:
     """Store a new lead with its owner: the owner of the customer's first lead of the last days
-    (related leads stay with one person), else the first matching routing rule's turn, else none.
-    It also records the customer's leads already stored, which marks them and it as related."""
-    related_ids, inherited = related.arrival_details(
-        services, lead, lead.arrived_date_time or services.clock()
-    )
-    lead = lead.model_copy(update={"related_lead_ids": related_ids})
+    (related leads stay with one person), else the first matching routing rule's turn, else none."""
+    inherited = related.inherited_owner(services, lead, lead.arrived_date_time or services.clock())
     if inherited is not None:
         return services.leads.create(
             lifecycle.created(lead.model_copy(update={"owner": inherited})), idempotency_key

@@ -18,8 +18,6 @@ from shared.services.container import Services
 
 # Related leads listed per customer key (newest first); a customer with more shows the newest.
 MAX_RELATED_PER_KEY = 50
-# Earlier leads a new lead marks as related (its derived rows); the newest when there are more.
-MAX_MARKED_AT_ARRIVAL = 20
 # Within this long only a customer's first lead is emailed one by one, and it lends its owner.
 FOLLOW_UP_WINDOW = timedelta(days=7)
 
@@ -64,8 +62,6 @@ def _earlier_in_window(found: Iterable[Lead], lead: Lead, arrived: datetime) -> 
 
 
 def _first_owner(found: Iterable[Lead], lead: Lead, arrived: datetime) -> Owner | None:
-    if lead.is_informational:
-        return None
     earlier = _earlier_in_window(found, lead, arrived)
     return earlier[0].owner if earlier else None
 
@@ -79,17 +75,27 @@ def is_follow_up(services: Services, lead: Lead) -> bool:
 
 
 def with_related(services: Services, partner_id: str, leads: Iterable[Lead]) -> set[str]:
-    """Which of these leads have related leads: those that found some when they arrived, and
-    those a later lead marked (`relof|<leadId>`, read by key: bounded by the page)."""
-    leads = list(leads)
-    marked = {lead.id for lead in leads if lead.related_lead_ids}
-    unknown = [related_mark_key(lead.id) for lead in leads if lead.id not in marked]
-    found = services.leads.existing_rows(partner_id, unknown)
-    return marked | {lead.id for lead in leads if related_mark_key(lead.id) in found}
+    """Which of these leads have related leads: those marked `relof|<leadId>` (read by key, so
+    bounded by the page, not by the leads stored)."""
+    marks = {related_mark_key(lead.id): lead.id for lead in leads}
+    return {marks[key] for key in services.leads.existing_rows(partner_id, list(marks))}
 
 
-def arrival_details(services: Services, lead: Lead, arrived: datetime) -> tuple[list[str], Owner | None]:
-    """For a new lead: its customer's leads already stored (newest first, at most
-    MAX_MARKED_AT_ARRIVAL), and the owner of the customer's first lead within the window."""
-    found = [stored.lead for stored in related_leads(services, lead)]
-    return [other.id for other in found[:MAX_MARKED_AT_ARRIVAL]], _first_owner(found, lead, arrived)
+def mark_related(services: Services, lead: Lead) -> None:
+    """Mark a stored lead and its customer's other leads as having related leads.
+
+    Run after the lead is stored (and again on a redelivery; marks are idempotent): of two of a
+    customer's leads stored at the same moment, the one stored second finds the first here,
+    whichever order their lookups ran in, so both are marked. Marks are never taken back: a lead
+    once related stays marked, even if the other lead's contact details later expire.
+    """
+    found = related_ids(services, lead)
+    if found:
+        services.leads.put_rows(lead.partner_id, [related_mark_key(lead_id) for lead_id in [lead.id, *found]])
+
+
+def inherited_owner(services: Services, lead: Lead, arrived: datetime) -> Owner | None:
+    """For a new lifecycle lead: the owner of the customer's first lead within the window."""
+    if lead.is_informational:
+        return None
+    return _first_owner([stored.lead for stored in related_leads(services, lead)], lead, arrived)

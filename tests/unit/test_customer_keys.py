@@ -183,12 +183,3 @@ def test_the_result_is_lower_case_words_without_punctuation(name: str) -> None:
         assert result == result.casefold()
         assert result == " ".join(result.split())
         assert all(char.isalnum() or char == " " for char in result)
-
-
-def test_a_lead_marks_the_customers_earlier_leads() -> None:
-    earlier = ["2" * 13 + "b" * 10, "3" * 13 + "c" * 10]
-    rows = {
-        row.row_key
-        for row in RelatedLeads().index_rows(lead().model_copy(update={"related_lead_ids": earlier}))
-    }
-    assert {f"relof|{lead_id}" for lead_id in earlier} <= rows and len(rows) == 5
