@@ -10,14 +10,22 @@ from pydantic import BaseModel
 
 from shared.adapters.http import http_route, json_response, parse_body
 from shared.domain import action_center, lifecycle
-from shared.domain.commands import AcceptBody, CloseBody, DealUpdateBody, DeclineBody, TeamMemberBody
+from shared.domain.commands import (
+    AcceptBody,
+    CloseBody,
+    DealUpdateBody,
+    DeclineBody,
+    OwnerBody,
+    TeamMemberBody,
+)
 from shared.domain.errors import bad_request
 from shared.domain.insights import parse_insights_request
-from shared.domain.lead import Lead
+from shared.domain.lead import Lead, Owner
 from shared.domain.lead_query import LeadQuery, encode_continuation, parse_lead_query, parse_list_request
 from shared.domain.principal import Principal
 from shared.domain.recipients import NotificationSettingsBody
-from shared.services import export, insights, leads
+from shared.domain.routing import RoutingSettingsBody
+from shared.services import export, insights, leads, routing
 from shared.services import notification_settings as settings_service
 from shared.services.container import services
 
@@ -62,6 +70,7 @@ def list_leads(req: func.HttpRequest, principal: Principal) -> func.HttpResponse
     request, errors = parse_list_request(req.params)
     if errors:
         raise bad_request(errors)
+    routing.note_caller(services(), principal)
     page = leads.list_leads(services(), principal, request)
     token = encode_continuation(page.resume) if page.resume is not None else None
     return json_response(200, {"value": page.leads, "continuationToken": token})
@@ -124,6 +133,36 @@ def close_lead(req: func.HttpRequest, principal: Principal) -> func.HttpResponse
 @http_route(bp, "GET", "leads/{id}/history")
 def lead_history(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
     return json_response(200, {"value": leads.history(services(), principal, req.route_params["id"])})
+
+
+@http_route(bp, "PUT", "leads/{id}/owner")
+def assign_owner(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
+    body = parse_body(req, OwnerBody)
+    owner = None if body.user_id is None else Owner(user_id=body.user_id, name=body.name)
+    view = leads.assign_owner(
+        services(), principal, req.route_params["id"], owner, if_match=req.headers.get("if-match")
+    )
+    return _lead_response(view)
+
+
+@http_route(bp, "GET", "leads/{id}/related")
+def related_leads(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
+    return json_response(200, {"value": leads.related_leads(services(), principal, req.route_params["id"])})
+
+
+@http_route(bp, ("GET", "PUT"), "settings/routing")
+def routing_settings(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
+    if req.method.upper() == "PUT":
+        principal.require_admin()
+        body = parse_body(req, RoutingSettingsBody)
+        return json_response(200, routing.replace(services(), principal.partner_id, body))
+    return json_response(200, routing.get(services(), principal.partner_id))
+
+
+@http_route(bp, "GET", "users")
+def list_users(req: func.HttpRequest, principal: Principal) -> func.HttpResponse:
+    routing.note_caller(services(), principal)
+    return json_response(200, {"value": routing.people(services(), principal.partner_id)})
 
 
 @http_route(bp, "GET", "actions")

@@ -6,7 +6,7 @@ stored shape changes only with a new version, read alongside the old ones, so ev
 already stored still reads.
 
 Version 1 is the JSON leads were stored as before the format had a version: a row without a
-`FormatVersion` column is version 1.
+`FormatVersion` column is version 1. Version 2 adds the lead's owner.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pydantic.alias_generators import to_camel
 from shared.domain.lead import Lead, utc_iso
 
 FORMAT_VERSION_COLUMN = "FormatVersion"
-CURRENT_FORMAT_VERSION = 1
+CURRENT_FORMAT_VERSION = 2
 
 
 class UnknownLeadFormat(ValueError):
@@ -53,6 +53,11 @@ class StoredTeamMemberV1(_StoredV1):
     name: str
     email: str
     phone: str | None = None
+
+
+class StoredOwnerV1(_StoredV1):
+    user_id: str
+    name: str | None = None
 
 
 class StoredDealV1(_StoredV1):
@@ -124,11 +129,21 @@ class StoredLeadV1(_StoredV1):
         return Lead.model_validate(_field_values(self))
 
 
+class StoredLeadV2(StoredLeadV1):
+    """Version 2: version 1 and the lead's `owner` (a version 1 lead reads with no owner)."""
+
+    owner: StoredOwnerV1 | None = None
+
+    @classmethod
+    def from_lead(cls, lead: Lead) -> StoredLeadV2:
+        return cls.model_validate(_field_values(lead))
+
+
 def _field_values(lead: Lead | StoredLeadV1) -> dict[str, Any]:
     """A lead's fields by name, its nested models as dicts of theirs: what the other side validates.
 
     One validation from plain values costs far less than building each nested model on its own,
-    and this runs for every lead read or written, so the four nested fields are named rather
+    and this runs for every lead read or written, so the five nested fields are named rather
     than found. `__dict__` holds exactly the declared fields (extra keys are ignored, not kept).
     """
     fields = dict(lead.__dict__)
@@ -136,16 +151,20 @@ def _field_values(lead: Lead | StoredLeadV1) -> dict[str, Any]:
     fields["customer"] = lead.customer.__dict__
     fields["deal"] = None if lead.deal is None else lead.deal.__dict__
     fields["team"] = [member.__dict__ for member in lead.team]
+    owner = getattr(lead, "owner", None)  # version 1 has none
+    fields["owner"] = None if owner is None else owner.__dict__
     return fields
 
 
 def lead_to_json(lead: Lead) -> tuple[int, str]:
     """The lead in the current stored format: (its version, its JSON)."""
-    return CURRENT_FORMAT_VERSION, StoredLeadV1.from_lead(lead).model_dump_json(by_alias=True)
+    return CURRENT_FORMAT_VERSION, StoredLeadV2.from_lead(lead).model_dump_json(by_alias=True)
 
 
 def lead_from_json(data: str, version: int | None) -> Lead:
     """A lead from its stored JSON; `version` None is a row written before formats had one (1)."""
     if version is None or version == 1:
         return StoredLeadV1.model_validate_json(data).to_lead()
-    raise UnknownLeadFormat(f"lead stored in format version {version}; this code reads version 1")
+    if version == 2:
+        return StoredLeadV2.model_validate_json(data).to_lead()
+    raise UnknownLeadFormat(f"lead stored in format version {version}; this code reads versions 1 and 2")

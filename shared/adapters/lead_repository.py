@@ -105,6 +105,11 @@ class RowRange:
         return RowRange(position.row_key, self.hi, not position.inclusive)
 
 
+# A turn counter is one row every routed lead of a rule writes: one racer wins per round, so it
+# takes more rounds under a burst (each lost round means another lead was stored).
+_TURN_ATTEMPTS = 100
+
+
 class ConcurrentUpdate(Exception):
     """The lead changed since it was read (storage answered 412)."""
 
@@ -127,6 +132,20 @@ class StoredLead:
     def lead_with_derived_rows(self) -> Lead | None:
         """The lead whose derived rows are stored, as `derived_change` takes it."""
         return self.lead if self.derived_version == DERIVED_ROWS_VERSION else None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A turn counter taken in a new lead's own creation transaction (round-robin routing).
+
+    `row_key` names the counter row in the partner's partition; `decide` turns the turn number
+    the counter stands at into the change to store. The counter moves on exactly when the lead
+    is stored: a lost race is decided again on the fresh count, a duplicate takes no turn, and
+    a crash before the transaction takes none either, so turns are exact.
+    """
+
+    row_key: str
+    decide: Callable[[int], Change]
 
 
 def lead_row_key(lead_id: str) -> str:
@@ -154,6 +173,7 @@ def index_columns(lead: Lead) -> dict[str, str | None]:
         "Status": lead.status.value if lead.status else None,
         "EmailValidity": lead.email_validity.value if lead.email_validity else None,
         "PhoneValidity": lead.phone_validity.value if lead.phone_validity else None,
+        "Owner": lead.owner.user_id if lead.owner else None,
     }
 
 
@@ -292,34 +312,69 @@ class LeadRepository:
 
     # -- single leads -------------------------------------------------------
 
-    def create(self, change: Change, idempotency_key: str) -> None:
-        """Store a new lead with its key, first history entry and event, atomically.
+    def create(self, change: Change, idempotency_key: str, *, turn: Turn | None = None) -> Change:
+        """Store a new lead with its key, first history entry and event, atomically; returns the
+        change stored (with a `turn`, the one it decided on the count it took).
 
         Raises DuplicateLead with the existing lead's id when the key was seen before.
         """
-        lead = change.lead
-        key_entity = {"PartitionKey": lead.partner_id, "RowKey": f"key|{idempotency_key}", "LeadId": lead.id}
-        derived = derived_change(None, lead, self._contributors)
-        for attempt in range(1, _CREATE_ATTEMPTS + 1):
+        partner_id = change.lead.partner_id
+        key_entity = {
+            "PartitionKey": partner_id,
+            "RowKey": f"key|{idempotency_key}",
+            "LeadId": change.lead.id,
+        }
+        attempts = _CREATE_ATTEMPTS if turn is None else _TURN_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            turn_operations: list[Any] = []
+            if turn is not None:
+                change, turn_operations = self._take_turn(partner_id, turn)
+            lead = change.lead
             operations = [
                 ("create", key_entity),
                 ("create", lead_entity(lead)),
                 *_change_operations(change),
-                *self._derived_operations(lead.partner_id, derived),
+                *turn_operations,
+                *self._derived_operations(lead.partner_id, derived_change(None, lead, self._contributors)),
             ]
             try:
                 self._table.submit_transaction(operations)
-                return
+                return change
             except (TableTransactionError, ResourceExistsError) as error:
                 if not _is_conflict(error):
                     raise
                 existing = self.lead_id_for_key(lead.partner_id, idempotency_key)
                 if existing is not None:
                     raise DuplicateLead(existing) from None
-                if attempt == _CREATE_ATTEMPTS:
+                if attempt == attempts:
                     raise
-                # Not a duplicate: a tally shard changed since it was read. Read it again.
+                # Not a duplicate: a tally shard or the turn changed since it was read. Read again.
                 time.sleep(random.uniform(0.0, min(0.01 * attempt, 0.05)))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _take_turn(self, partner_id: str, turn: Turn) -> tuple[Change, list[Any]]:
+        """The change for the turn the counter stands at, and the operation that moves it on."""
+        try:
+            row: TableEntity | None = self._table.get_entity(partner_id, turn.row_key)
+        except ResourceNotFoundError:
+            row = None
+        taken = int(_amount(row["Next"])) if row is not None else 0
+        entity = {"PartitionKey": partner_id, "RowKey": turn.row_key, "Next": _stored_amount(taken + 1)}
+        if row is None:
+            return turn.decide(taken), [("create", entity)]
+        conditions = {
+            "mode": UpdateMode.REPLACE,
+            "etag": row.metadata["etag"],
+            "match_condition": MatchConditions.IfNotModified,
+        }
+        return turn.decide(taken), [("update", entity, conditions)]
+
+    def turn_count(self, partner_id: str, row_key: str) -> int:
+        """How many turns a counter has given (0 for one never used)."""
+        try:
+            return int(_amount(self._table.get_entity(partner_id, row_key)["Next"]))
+        except ResourceNotFoundError:
+            return 0
 
     def lead_id_for_key(self, partner_id: str, idempotency_key: str) -> str | None:
         try:
@@ -476,6 +531,32 @@ class LeadRepository:
                 if column not in ("PartitionKey", "RowKey")
             }
             yield row["RowKey"], amounts
+
+    def put_rows(self, partner_id: str, row_keys: list[str]) -> None:
+        """Upsert empty marker rows (idempotent), in transactions of at most 100."""
+        keys = sorted(set(row_keys))
+        for start in range(0, len(keys), MAX_BATCH_OPERATIONS):
+            self._table.submit_transaction(
+                [
+                    ("upsert", {"PartitionKey": partner_id, "RowKey": key}, {"mode": UpdateMode.REPLACE})
+                    for key in keys[start : start + MAX_BATCH_OPERATIONS]
+                ]
+            )
+
+    def existing_rows(self, partner_id: str, row_keys: list[str]) -> set[str]:
+        """Which of these rows exist, read by exact key (14 to a query)."""
+        return {row["RowKey"] for row in self._rows_by_key(partner_id, sorted(set(row_keys)))}
+
+    def indexed_lead_ids(self, partner_id: str, prefix: str, limit: int) -> list[str]:
+        """The lead ids of index rows `<prefix><leadId>`, newest first, at most `limit` (one request)."""
+        pages = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey gt @lo and RowKey lt @hi",
+            parameters={"pk": partner_id, "lo": prefix, "hi": prefix[:-1] + chr(ord(prefix[-1]) + 1)},
+            select=["RowKey"],
+            results_per_page=limit,
+        ).by_page()
+        first: Iterable[TableEntity] = next(pages, [])
+        return [row["RowKey"][len(prefix) :] for row in first][:limit]
 
     def _rows_by_key(self, partner_id: str, row_keys: list[str]) -> Iterator[TableEntity]:
         for start in range(0, len(row_keys), IDS_PER_QUERY):

@@ -134,8 +134,11 @@ class NotificationLog:
             return None
         return Assignment(day, lead_id, Delivery(row["Delivery"]), row.get("Slot"))
 
-    def assign(self, partner_id: str, day: date, lead_id: str, *, limit: int, now: datetime) -> Assignment:
-        """The lead's delivery for its day: one of the first `limit` slots, else the digest.
+    def assign(
+        self, partner_id: str, day: date, lead_id: str, *, limit: int, now: datetime, to_digest: bool = False
+    ) -> Assignment:
+        """The lead's delivery for its day: one of the first `limit` slots, else the digest
+        (`to_digest`: the digest, taking no slot).
 
         Race-free: the slot count and the lead's row change together or not at all.
         """
@@ -148,7 +151,7 @@ class NotificationLog:
             counter = self._get(partner_id, f"{prefix}count")
             used = int(counter["Count"]) if counter is not None else 0
             operations: list[Any] = []
-            if used < limit:
+            if used < limit and not to_digest:
                 slot = used + 1
                 count_row = {"PartitionKey": partner_id, "RowKey": f"{prefix}count", "Count": slot}
                 if counter is None:

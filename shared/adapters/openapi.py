@@ -24,6 +24,7 @@ from shared.domain.commands import (
     CloseBody,
     DealUpdateBody,
     DeclineBody,
+    OwnerBody,
     TeamMemberBody,
 )
 from shared.domain.enums import ActionKind, DeclineReason, HistoryAction, SpamFlag, Status, Urgency
@@ -37,6 +38,7 @@ from shared.domain.lead_query import (
     LeadListParameters,
 )
 from shared.domain.recipients import NotificationSettingsBody
+from shared.domain.routing import RoutingSettingsBody
 
 _REF = "#/components/schemas/{model}"
 # A custom string format: the only valid values are tokens the service issued in an earlier page.
@@ -51,6 +53,23 @@ class LeadResource(Lead):
     urgency: Urgency | None = None
     favorite: bool = False
     e_tag: str = Field(alias="eTag")
+    # Only in the list: whether the lead has related leads (contract §11), for its marker.
+    has_related_leads: bool = Field(False, description="In the list only: the lead has related leads")
+
+
+class RelatedList(WireModel):
+    value: list[LeadResource]
+
+
+class UserResource(WireModel):
+    user_id: str
+    name: str | None = None
+
+
+class UserList(WireModel):
+    """The people the portal offers as owners: users seen lately and the routing rules' users."""
+
+    value: list[UserResource]
 
 
 class LeadList(WireModel):
@@ -211,6 +230,8 @@ _REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     TeamMemberBody,
     CloseBody,
     NotificationSettingsBody,
+    OwnerBody,
+    RoutingSettingsBody,
 )
 _ANSWER_MODELS: tuple[type[BaseModel], ...] = (
     LeadResource,
@@ -219,6 +240,9 @@ _ANSWER_MODELS: tuple[type[BaseModel], ...] = (
     HistoryList,
     ActionList,
     NotificationSettingsBody,
+    RoutingSettingsBody,
+    RelatedList,
+    UserList,
     Health,
     InsightsAnswer,
 )
@@ -314,7 +338,7 @@ def _if_match_parameter() -> dict[str, Any]:
     }
 
 
-_MUTATIONS = ("accept_lead", "decline_lead", "update_deal", "add_team_member", "close_lead")
+_MUTATIONS = ("accept_lead", "decline_lead", "update_deal", "add_team_member", "close_lead", "assign_owner")
 _AFTER_CHANGE = ("get_lead", "lead_history")
 
 
@@ -385,6 +409,22 @@ def _read(
     }
 
 
+def _settings(name: str, model: type[BaseModel], read: str, replace: str) -> dict[str, Any]:
+    """A settings resource: anyone with a role reads it, a ReferralsAdmin replaces it whole."""
+    return {
+        "get": _read(
+            f"get_{name}_settings", read, {"description": "Settings", "content": _json(_answer(model))}
+        ),
+        "put": _read(
+            f"replace_{name}_settings",
+            replace,
+            {"description": "Stored settings", "content": _json(_answer(model))},
+            *_BODY_ERRORS,
+            requestBody={"required": True, "content": _json(_request(model))},
+        ),
+    }
+
+
 @cache
 def _components() -> tuple[dict[tuple[type[BaseModel], str], dict[str, str]], dict[str, Any]]:
     """Each model's reference (requests as validated, answers as serialized) and every schema."""
@@ -401,6 +441,7 @@ def _components() -> tuple[dict[tuple[type[BaseModel], str], dict[str, str]], di
     for internal in INTERNAL_FIELDS:
         resource["properties"].pop(to_camel(internal), None)
         resource["required"].remove(to_camel(internal))
+    resource["required"].remove("hasRelatedLeads")
     # pydantic types the keys as any model or dataclass; only the models above are passed.
     return cast(dict[tuple[type[BaseModel], str], dict[str, str]], dict(refs)), definitions
 
@@ -521,6 +562,22 @@ def openapi_document() -> dict[str, Any]:
         "/api/leads/{id}/close": {
             "post": _mutation("close_lead", "Close an accepted lead as Won or Lost", CloseBody)
         },
+        "/api/leads/{id}/owner": {
+            "put": _mutation(
+                "assign_owner",
+                'Give the lead an owner, or none with `{"userId": null}` (any role; archived leads: 409)',
+                OwnerBody,
+            )
+        },
+        "/api/leads/{id}/related": {
+            "get": _read(
+                "related_leads",
+                "Leads of the same customer (email, E.164 phone, or company and email domain), newest first",
+                {"description": "Related leads", "content": _json(_answer(RelatedList))},
+                404,
+                parameters=lead_path,
+            )
+        },
         "/api/leads/{id}/history": {
             "get": _read(
                 "lead_history",
@@ -549,19 +606,24 @@ def openapi_document() -> dict[str, Any]:
                 parameters=_query_parameters(InsightsParameters),
             )
         },
-        "/api/settings/notifications": {
+        "/api/settings/notifications": _settings(
+            "notification",
+            NotificationSettingsBody,
+            "Who receives lead emails",
+            "Replace the recipients (ReferralsAdmin only). Addresses must be unique, ignoring case.",
+        ),
+        "/api/settings/routing": _settings(
+            "routing",
+            RoutingSettingsBody,
+            "The routing rules, in order",
+            "Replace the routing rules (ReferralsAdmin only); they route leads that arrive afterwards",
+        ),
+        "/api/users": {
             "get": _read(
-                "get_notification_settings",
-                "Who receives lead emails",
-                {"description": "Settings", "content": _json(_answer(NotificationSettingsBody))},
-            ),
-            "put": _read(
-                "replace_notification_settings",
-                "Replace the recipients (ReferralsAdmin only). Addresses must be unique, ignoring case.",
-                {"description": "Stored settings", "content": _json(_answer(NotificationSettingsBody))},
-                *_BODY_ERRORS,
-                requestBody={"required": True, "content": _json(_request(NotificationSettingsBody))},
-            ),
+                "list_users",
+                "The people a lead can be given to: users seen lately and the routing rules' users",
+                {"description": "Users", "content": _json(_answer(UserList))},
+            )
         },
         "/api/marketplace/leads": {
             "post": {

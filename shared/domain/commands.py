@@ -216,3 +216,31 @@ class CloseBody(Command):
         if self.reason is not None and self.outcome is Outcome.WON:
             raise refusal(DetailCode.NOT_ALLOWED, "reason: only allowed when outcome is Lost")
         return self
+
+
+# A user id as App Service Authentication gives it (an object id, or a sign-in name).
+UserId = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=128, json_schema_extra={"pattern": NOT_BLANK_PATTERN}),
+    AfterValidator(_not_blank),
+]
+
+
+class OwnerBody(Command):
+    """`PUT /api/leads/{id}/owner`: `{"userId", "name"}`, or `{"userId": null}` to unassign."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"userId": {"type": "null"}}},
+            "then": {"properties": {"name": {"type": "null"}}},
+        }
+    )
+
+    user_id: UserId | None
+    name: Name | None = None
+
+    @model_validator(mode="after")
+    def _name_only_with_user(self) -> OwnerBody:
+        if self.user_id is None and self.name is not None:
+            raise ValueError("name: only allowed with a userId")
+        return self

@@ -98,6 +98,7 @@ class HistoryAction(StrEnum):
     LEAD_LOST = "LeadLost"
     LEAD_EXPIRED = "LeadExpired"
     URGENCY_OVERDUE = "UrgencyOverdue"
+    OWNER_ASSIGNED = "OwnerAssigned"
 
 
 class EventType(StrEnum):

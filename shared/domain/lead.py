@@ -65,6 +65,13 @@ class TeamMember(WireModel):
     phone: str | None = None
 
 
+class Owner(WireModel):
+    """The user of the partner who works the lead (contract §11)."""
+
+    user_id: str
+    name: str | None = None
+
+
 class Deal(WireModel):
     name: str
     value: Decimal
@@ -119,6 +126,7 @@ class Lead(WireModel):
     spam_flags: list[str] = Field(default_factory=list)
     deal: Deal | None = None
     team: list[TeamMember] = Field(default_factory=list)
+    owner: Owner | None = None
     # When the service stored the lead (its day of arrival counts for the daily email limit).
     arrived_date_time: datetime | None = None
     # Set by the overdue sweep, so the `UrgencyOverdue` history entry is written once.

@@ -14,7 +14,7 @@ import binascii
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any
@@ -33,6 +33,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
+from shared.domain.commands import NOT_BLANK_PATTERN
 from shared.domain.countries import alpha2_codes, is_alpha2
 from shared.domain.enums import (
     CallToAction,
@@ -68,6 +69,11 @@ MAX_TOKEN_LENGTH = 600
 # A custom string format for the API's description: the only valid values are tokens the service
 # issued in an earlier page.
 CONTINUATION_TOKEN_FORMAT = "continuation-token"  # noqa: S105 (a format name, not a secret)
+
+# The `owner` filter's two words: the caller, and leads without an owner.
+OWNER_ME = "me"
+OWNER_NONE = "none"
+MAX_USER_ID = 128
 
 
 class ReadOrder(StrEnum):
@@ -129,6 +135,12 @@ class LeadQuery:
     created_to: datetime | None = None
     # The search's words (`q`, normalised): each must start one of the lead's search words.
     words: tuple[str, ...] = ()
+    # A user id, OWNER_NONE, or OWNER_ME until `for_caller` names the caller; None: any owner.
+    owner: str | None = None
+
+    def for_caller(self, user_id: str) -> LeadQuery:
+        """The query with `owner=me` read as the caller's user id."""
+        return replace(self, owner=user_id) if self.owner == OWNER_ME else self
 
     @property
     def qualifications(self) -> frozenset[Qualification]:
@@ -140,6 +152,8 @@ class LeadQuery:
         if self.tab in (Tab.MARKETPLACE, Tab.QUALIFIED):
             tab_values = frozenset(q.value for q in self.qualifications)
             filters["Qualification"] = filters.get("Qualification", tab_values) & tab_values
+        if self.owner not in (None, OWNER_ME, OWNER_NONE):
+            filters["Owner"] = frozenset({self.owner})
         return filters
 
     @property
@@ -170,6 +184,9 @@ class LeadQuery:
             if columns.get(column) not in allowed:
                 return False
         if self.customer_name and self.customer_name not in lead.customer.company.casefold():
+            return False
+        # No owner cannot be asked of storage (a lead without one has no `Owner` column).
+        if self.owner == OWNER_NONE and columns.get("Owner") is not None:
             return False
         if self.created_from and lead.created_date_time < self.created_from:
             return False
@@ -260,6 +277,13 @@ def _search(raw: object) -> tuple[str, ...] | None:
         raise _refuse(f"must be at most {MAX_SEARCH_LENGTH} characters")
     # Text without a letter or digit has no words to look for: no search, like a blank one.
     return query_words(text) or None
+
+
+def _owner(raw: object) -> str:
+    text = _text(raw).strip()
+    if not text or len(text) > MAX_USER_ID:
+        raise _refuse(f"must be a user id (1 to {MAX_USER_ID} characters), {OWNER_ME} or {OWNER_NONE}")
+    return OWNER_ME if text.casefold() == OWNER_ME else OWNER_NONE if text.casefold() == OWNER_NONE else text
 
 
 def _moment(raw: object) -> datetime:
@@ -362,6 +386,17 @@ class LeadFilters(BaseModel):
         ),
     ] = None
 
+    owner: Annotated[
+        str | None,
+        BeforeValidator(_owner),
+        _described(
+            f"A user id, `{OWNER_ME}` (the caller) or `{OWNER_NONE}` (leads without an owner)",
+            minLength=1,
+            maxLength=MAX_USER_ID,
+            pattern=NOT_BLANK_PATTERN,
+        ),
+    ] = None
+
     def to_query(self) -> LeadQuery:
         columns = {
             column: values
@@ -375,6 +410,7 @@ class LeadFilters(BaseModel):
             created_from=self.created_from,
             created_to=self.created_to,
             words=self.q or (),
+            owner=self.owner,
         )
 
 

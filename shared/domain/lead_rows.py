@@ -7,6 +7,7 @@ builds them for leads stored before a contributor existed.
 from __future__ import annotations
 
 from shared.domain.action_center import ActionIndex
+from shared.domain.customer_keys import RelatedLeads
 from shared.domain.derived_rows import Contributor
 from shared.domain.insights import InsightsContributor
 from shared.domain.lead_counters import TabCounters
@@ -18,4 +19,5 @@ CONTRIBUTORS: tuple[Contributor, ...] = (
     SearchWords(),
     ExpiryOrder(),
     InsightsContributor(),
+    RelatedLeads(),
 )

@@ -16,7 +16,7 @@ from typing import Any
 
 from shared.domain.commands import AcceptBody, CloseBody, DealUpdateBody, DeclineBody, TeamMemberBody
 from shared.domain.enums import EventType, HistoryAction, Outcome, Stage, Status, Urgency
-from shared.domain.lead import Deal, Lead, TeamMember, utc_iso
+from shared.domain.lead import Deal, Lead, Owner, TeamMember, utc_iso
 from shared.domain.personal_data import Scrubber
 
 SYSTEM_ACTOR = "system"
@@ -83,6 +83,11 @@ class InvalidTransition(ChangeRefused):
         super().__init__(f"A lead in stage {stage.value} does not allow {action.value}.")
         self.stage = stage
         self.action = action
+
+
+class ArchivedLead(ChangeRefused):
+    def __init__(self) -> None:
+        super().__init__("An archived lead cannot be changed.")
 
 
 class TeamFull(ChangeRefused):
@@ -215,8 +220,10 @@ def _team_member(body: TeamMemberBody) -> TeamMember:
 
 def created(lead: Lead) -> Change:
     """The first history entry and the `LeadCreated` event of a new lead."""
+    # A lead routed at intake is created with its owner; the entry says whom it went to.
+    details = {"owner": _owner_details(lead.owner)} if lead.owner is not None else {}
     entry = HistoryEntry(
-        0, lead.updated_date_time, SYSTEM_ACTOR, HistoryAction.LEAD_CREATED, None, lead.status
+        0, lead.updated_date_time, SYSTEM_ACTOR, HistoryAction.LEAD_CREATED, None, lead.status, details
     )
     event = LeadEvent(
         event_id=f"{lead.id}-00000",
@@ -409,4 +416,31 @@ def record_validation(
         actor=SYSTEM_ACTOR,
         now=now,
         details=details,
+    )
+
+
+def _owner_details(owner: Owner | None) -> dict[str, Any] | None:
+    return None if owner is None else {"userId": owner.user_id, "name": owner.name}
+
+
+def assign_owner(
+    lead: Lead, owner: Owner | None, *, actor: str, actor_name: str | None, now: datetime
+) -> Change | None:
+    """Give the lead an owner, another one, or none (`OwnerAssigned`); None when it is unchanged.
+
+    Not a stage transition: received, accepted and informational leads all take an owner; an
+    archived lead is finished, so it is refused like every other change to it.
+    """
+    if lead.stage is Stage.ARCHIVED:
+        raise ArchivedLead()
+    if lead.owner == owner:
+        return None
+    return _record(
+        lead,
+        {"owner": owner},
+        history_action=HistoryAction.OWNER_ASSIGNED,
+        event_type=None,
+        actor=actor,
+        now=now,
+        details={"from": _owner_details(lead.owner), "to": _owner_details(owner), "actorName": actor_name},
     )

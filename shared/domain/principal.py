@@ -26,4 +26,4 @@ class Principal:
 
     def require_admin(self) -> None:
         if Role.REFERRALS_ADMIN not in self.roles:
-            raise forbidden("Only a ReferralsAdmin may change notification settings.")
+            raise forbidden("Only a ReferralsAdmin may change these settings.")

@@ -20,6 +20,7 @@ from shared.adapters.message_queues import EventPublisher, MessageQueues
 from shared.adapters.notification_log import NotificationLog
 from shared.adapters.notification_settings_store import NotificationSettingsStore
 from shared.adapters.partner_registry import PartnerRegistry
+from shared.adapters.routing_store import RoutingStore
 from shared.adapters.storage_clients import (
     DUE_TABLE,
     LEADS_TABLE,
@@ -76,6 +77,10 @@ class Services:
     @cached_property
     def notification_settings(self) -> NotificationSettingsStore:
         return NotificationSettingsStore(self.clients.table(NOTIFICATIONS_TABLE))
+
+    @cached_property
+    def routing(self) -> RoutingStore:
+        return RoutingStore(self.clients.table(NOTIFICATIONS_TABLE))
 
     @cached_property
     def sender(self) -> EmailSender:

@@ -24,7 +24,7 @@ from shared.domain.intake_mapping import (
 from shared.domain.lead import Lead
 from shared.domain.lead_ids import new_lead_id
 from shared.domain.queues import CONTACT_VALIDATION_QUEUE, MARKETPLACE_LEADS_QUEUE
-from shared.services import lead_changes
+from shared.services import lead_changes, related, routing
 from shared.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -101,9 +101,8 @@ def ingest(services: Services, raw: bytes | str, mapper: Mapper) -> IntakeResult
         now=now,
         expiry_days=services.settings.lead_expiry_days,
     )
-    change = lifecycle.created(lead)
     try:
-        services.leads.create(change, new_lead.idempotency_key)
+        change: lifecycle.Change | None = _store_with_owner(services, lead, new_lead.idempotency_key)
         created = True
     except DuplicateLead as duplicate:
         stored = services.leads.get(new_lead.partner_id, duplicate.lead_id)
@@ -112,19 +111,31 @@ def ingest(services: Services, raw: bytes | str, mapper: Mapper) -> IntakeResult
                 f"lead {duplicate.lead_id} of key {new_lead.idempotency_key} is missing"
             ) from None
         lead = stored.lead
-        created = False
+        change, created = None, False
     # Everything below is idempotent, and runs again on a redelivered message so a
     # crash between the lead's write and these steps loses nothing. That includes the
     # partner's registration: a delivery that stored the lead and then failed to register
     # would otherwise leave the partner unknown to the timers until its next lead.
     services.register_partner(lead.partner_id)
+    related.mark_related(services, lead)
     _schedule_first_due(services, lead)
     services.queues.send(CONTACT_VALIDATION_QUEUE, {"partnerId": lead.partner_id, "leadId": lead.id})
     # Only the delivery that stored the lead sends its LeadCreated; if it died before
     # sending, the dispatcher timer sends the row it left in the outbox.
-    if created:
+    if change is not None:
         lead_changes.publish(services, change)
     return IntakeResult(lead.partner_id, lead.id, created)
+
+
+def _store_with_owner(services: Services, lead: Lead, idempotency_key: str) -> lifecycle.Change:
+    """Store a new lead with its owner: the owner of the customer's first lead of the last days
+    (related leads stay with one person), else the first matching routing rule's turn, else none."""
+    inherited = related.inherited_owner(services, lead, lead.arrived_date_time or services.clock())
+    if inherited is not None:
+        return services.leads.create(
+            lifecycle.created(lead.model_copy(update={"owner": inherited})), idempotency_key
+        )
+    return services.leads.create(lifecycle.created(lead), idempotency_key, turn=routing.route(services, lead))
 
 
 def _schedule_first_due(services: Services, lead: Lead) -> None:

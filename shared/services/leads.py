@@ -12,7 +12,7 @@ from shared.adapters.lead_repository import RowRange, Step, StoredLead
 from shared.domain import action_center, lead_counters, lead_index, lifecycle
 from shared.domain.enums import Tab
 from shared.domain.errors import invalid_transition, not_found, precondition_failed
-from shared.domain.lead import Lead
+from shared.domain.lead import Lead, Owner
 from shared.domain.lead_ids import is_lead_id
 from shared.domain.lead_index import EXPIRY_PREFIX
 from shared.domain.lead_query import (
@@ -26,7 +26,7 @@ from shared.domain.lead_query import (
     read_plan,
 )
 from shared.domain.principal import Principal
-from shared.services import lead_changes
+from shared.services import lead_changes, related
 from shared.services.container import Services
 
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lead-read")
@@ -40,7 +40,7 @@ LEAD_ROWS_PER_REQUEST = 1000
 # are at most 3 index pages and 16 lead queries.
 INDEX_ROWS_PER_REQUEST = 224
 
-Decide = Callable[[Lead, datetime], lifecycle.Change]
+Decide = Callable[[Lead, datetime], lifecycle.Change | None]
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,7 @@ def matching_leads(
     most: an export trades a few round trips for bounded memory.
     """
     favorites = _pool.submit(services.leads.favorite_ids, principal.partner_id, principal.user_id)
+    query = query.for_caller(principal.user_id)
     if query.matches_nothing:
         return Matches(iter(()), favorites)
     plan = read_plan(query, SortOrder.CREATED)
@@ -207,7 +208,7 @@ def list_leads(services: Services, principal: Principal, request: ListRequest) -
     index rows and their leads), whatever the partner has stored; the page holds what that
     read found, and `resume` says where the next request goes on, found or not.
     """
-    query = request.query
+    query = request.query.for_caller(principal.user_id)
     favorites = _pool.submit(services.leads.favorite_ids, principal.partner_id, principal.user_id)
     if query.matches_nothing:
         return LeadPage([], None)
@@ -233,6 +234,9 @@ def list_leads(services: Services, principal: Principal, request: ListRequest) -
                 break
     ids = favorites.result()
     page = [_view(services, stored.lead, stored.etag, stored.lead.id in ids).body for stored in found]
+    marked = related.with_related(services, principal.partner_id, [stored.lead for stored in found])
+    for body in page:
+        body["hasRelatedLeads"] = body["id"] in marked
     return LeadPage(page, resume)
 
 
@@ -258,6 +262,7 @@ def count_leads(services: Services, principal: Principal, query: LeadQuery) -> L
     the newest leads, so the answer may be a lower bound.
     """
     partner_id = principal.partner_id
+    query = query.for_caller(principal.user_id)
     counted = lead_counters.counter_for(query)
     if counted is not None:
         if query.tab is Tab.FAVORITES:
@@ -323,3 +328,28 @@ def recommended_actions(
     return action_center.action_page(
         rows, now=now, urgency_hours=services.settings.urgency_hours, top=top, after=after
     )
+
+
+def assign_owner(
+    services: Services, principal: Principal, lead_id: str, owner: Owner | None, *, if_match: str | None
+) -> LeadView:
+    """Give the lead an owner or none (any user with a role may); unchanged when it has that owner."""
+    return change_lead(
+        services,
+        principal,
+        lead_id,
+        lambda lead, now: lifecycle.assign_owner(
+            lead, owner, actor=principal.user_id, actor_name=principal.name, now=now
+        ),
+        if_match=if_match,
+    )
+
+
+def related_leads(services: Services, principal: Principal, lead_id: str) -> list[dict[str, Any]]:
+    """The lead's related leads (the same customer), newest first."""
+    stored = _stored(services, principal, lead_id)
+    favorites = _pool.submit(services.leads.favorite_ids, principal.partner_id, principal.user_id)
+    found = related.related_leads(services, stored.lead)
+    return [
+        _view(services, other.lead, other.etag, other.lead.id in favorites.result()).body for other in found
+    ]

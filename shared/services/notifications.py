@@ -40,6 +40,7 @@ from shared.adapters.notification_log import (
 from shared.domain import lifecycle
 from shared.domain.enums import HistoryAction, NotificationKind, Stage
 from shared.domain.intake_mapping import UnprocessableLead
+from shared.domain.lead import Lead
 from shared.domain.notification_content import (
     EmailMessage,
     render_contact_overdue,
@@ -48,7 +49,7 @@ from shared.domain.notification_content import (
 )
 from shared.domain.queues import LEAD_NOTIFICATIONS_QUEUE
 from shared.domain.recipients import Addressee
-from shared.services import notification_settings, sweeps
+from shared.services import notification_settings, related, routing, sweeps
 from shared.services.container import Services
 from shared.services.queue_stage import lead_message
 
@@ -175,14 +176,23 @@ def arrival_time(services: Services, stored: StoredLead) -> datetime:
 
 
 def assign_lead(services: Services, stored: StoredLead) -> Assignment:
-    """The lead's delivery for its day of arrival, reserved once (redeliveries find it)."""
+    """The lead's delivery for its day of arrival, reserved once (redeliveries find it).
+
+    A customer's follow-up lead (another of theirs arrived within the days before) goes to the
+    digest: only the first is emailed one by one (contract §11).
+    """
     day = arrival_time(services, stored).date()
-    return notification_log(services).assign(
+    book = notification_log(services)
+    existing = book.assignment(stored.lead.partner_id, day, stored.lead.id)
+    if existing is not None:
+        return existing
+    return book.assign(
         stored.lead.partner_id,
         day,
         stored.lead.id,
         limit=services.settings.individual_emails_per_day,
         now=services.clock(),
+        to_digest=related.is_follow_up(services, stored.lead),
     )
 
 
@@ -198,13 +208,16 @@ def _to_every_recipient(
     kind: NotificationKind,
     claim_key: ClaimKey,
     renderer: LeadRenderer,
+    recipients: list[Addressee] | None = None,
 ) -> Iterator[tuple[str, ClaimOutcome]]:
     """One email about one lead to each recipient, each at most once: each claim's outcome,
     yielded as it is known, so a caller can stop before the next recipient."""
     lead = stored.lead
     settings = services.settings
     resource = _resource(services, stored)
-    for addressee in notification_settings.addressees(services, lead.partner_id):
+    for addressee in (
+        recipients if recipients is not None else notification_settings.addressees(services, lead.partner_id)
+    ):
         recipient = addressee.email
 
         def render(_ids: tuple[str, ...], addressee: Addressee = addressee) -> EmailMessage:
@@ -231,8 +244,24 @@ def _to_every_recipient(
         yield key, outcome
 
 
+def new_lead_recipients(services: Services, lead: Lead) -> list[Addressee]:
+    """The notification settings' recipients, and the lead's owner when the partner routes leads.
+
+    The owner's address is the one their sign-in carried, or their user id when that is an
+    address (`routing.owner_email`); an owner already among the recipients is mailed once, in
+    the language set for them there; otherwise in the default language.
+    """
+    recipients = notification_settings.addressees(services, lead.partner_id)
+    if lead.owner is None or not routing.rules(services, lead.partner_id):
+        return recipients
+    address = routing.owner_email(services, lead.partner_id, lead.owner)
+    if address is None or address.casefold() in {recipient.email.casefold() for recipient in recipients}:
+        return recipients
+    return [*recipients, Addressee(address)]
+
+
 def send_new_lead_emails(services: Services, stored: StoredLead, sender: EmailSender) -> tuple[int, int]:
-    """`NewLead` to every recipient, once each. Returns (sent, in progress elsewhere)."""
+    """`NewLead` to every recipient (the owner too), once each. Returns (sent, in progress elsewhere)."""
     outcomes = [
         outcome
         for _key, outcome in _to_every_recipient(
@@ -242,6 +271,7 @@ def send_new_lead_emails(services: Services, stored: StoredLead, sender: EmailSe
             kind=NotificationKind.NEW_LEAD,
             claim_key=new_lead_claim_key,
             renderer=render_new_lead,
+            recipients=new_lead_recipients(services, stored.lead),
         )
     ]
     sent = sum(outcome in (ClaimOutcome.WON, ClaimOutcome.TAKEN_OVER) for outcome in outcomes)

@@ -15,7 +15,7 @@ from shared.adapters.storage_clients import NOTIFICATIONS_TABLE
 from shared.services.container import Services
 from tests.conftest import wait_for
 from tests.integration.test_notifications import Mail, read_outbox
-from tests.support.leads import marketplace_lead, unique_partner
+from tests.support.leads import distinct_customer, marketplace_lead, unique_partner
 from tests.support.principals import principal_header
 
 SETTINGS = "/api/settings/notifications"
@@ -139,7 +139,13 @@ def test_ten_emails_a_day_then_the_digest(
 ) -> None:
     partner = unique_partner()
     _set_recipients(api, partner, *RECIPIENTS)
-    lead_ids = _send_leads(api, [marketplace_lead(partner, company=f"Company {n:02d}") for n in range(12)])
+    lead_ids = _send_leads(
+        api,
+        [
+            marketplace_lead(partner, **(distinct_customer() | {"company": f"Company {n:02d}"}))
+            for n in range(12)
+        ],
+    )
 
     def individual() -> list[Mail]:
         mails = _mails(outbox_dir, lead_ids, "NewLead")

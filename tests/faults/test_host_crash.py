@@ -30,7 +30,7 @@ from tests.faults.ledger import (
     settled,
 )
 from tests.faults.test_storage_outage import RECIPIENTS, set_recipients
-from tests.support.leads import marketplace_lead, unique_partner
+from tests.support.leads import distinct_customer, marketplace_lead, unique_partner
 
 LEADS = 80
 # The host is killed three times, each time once a stage has made this much headway since the
@@ -75,7 +75,10 @@ def test_sigkill_during_the_pipeline_loses_nothing_and_sends_nothing_twice(
     host = start()
     with client(host) as api:
         set_recipients(api, partner)
-    bodies = [json.dumps(marketplace_lead(partner, company=f"C{n}")) for n in range(LEADS)]
+    bodies = [
+        json.dumps(marketplace_lead(partner, **(distinct_customer() | {"company": f"C{n}"})))
+        for n in range(LEADS)
+    ]
     sending = ThreadPoolExecutor(8)  # the leads keep arriving while the host is killed
     sent = sending.map(lambda body: direct.queues.send_text(MARKETPLACE_LEADS_QUEUE, body), bodies)
     at_kill: dict[str, dict[str, int]] = {}

@@ -37,7 +37,7 @@ from tests.faults.ledger import (
     settled,
 )
 from tests.faults.proxy import Mode
-from tests.support.leads import marketplace_lead, unique_partner
+from tests.support.leads import distinct_customer, marketplace_lead, unique_partner
 from tests.support.principals import principal_header
 
 OUTAGE_SECONDS = 30
@@ -93,12 +93,17 @@ def test_a_30s_outage_during_an_intake_burst_and_a_sweep_loses_nothing_and_does_
                 set_recipients(api, partner)
             created = datetime.now(UTC) - timedelta(days=15)
             for n in range(STALE_LEADS):
-                body = marketplace_lead(stale, created=created, company=f"Stale {n}")
+                body = marketplace_lead(
+                    stale, created=created, **(distinct_customer() | {"company": f"Stale {n}"})
+                )
                 direct.queues.send_text(MARKETPLACE_LEADS_QUEUE, json.dumps(body))
             wait_for(lambda: pipeline_done(direct, stale, STALE_LEADS, RECIPIENTS), timeout=60)
 
             # The burst: most of it straight onto the queue, some through the HTTP endpoint.
-            bodies = [marketplace_lead(fresh, company=f"Burst {n}") for n in range(60)]
+            bodies = [
+                marketplace_lead(fresh, **(distinct_customer() | {"company": f"Burst {n}"}))
+                for n in range(60)
+            ]
             for body in bodies[:40]:
                 direct.queues.send_text(MARKETPLACE_LEADS_QUEUE, json.dumps(body))
             for body in bodies[40:50]:
@@ -181,7 +186,7 @@ def test_latency_resets_and_a_silent_link_slow_the_pipeline_but_lose_nothing(
             set_recipients(api, partner)
             link.set_latency(0.05)
             for n in range(30):
-                body = marketplace_lead(partner, company=f"Flaky {n}")
+                body = marketplace_lead(partner, **(distinct_customer() | {"company": f"Flaky {n}"}))
                 direct.queues.send_text(MARKETPLACE_LEADS_QUEUE, json.dumps(body))
             # Every connection reset three times a second apart, for half a second each time.
             for _ in range(3):

@@ -34,7 +34,7 @@ from shared.domain.notification_content import EmailMessage
 from shared.services import notification_settings, notifications, validation
 from shared.services.container import Services
 from tests.integration.acs_stub import AcsEmailStub, ScriptedAnswer
-from tests.support.leads import marketplace_lead, unique_partner
+from tests.support.leads import distinct_customer, marketplace_lead, unique_partner
 
 # Lower case: the settings store addresses as email-validator normalises them.
 RECIPIENTS = ("sales@partner.example", "lead-desk@partner.example")
@@ -110,7 +110,8 @@ def set_recipients(services: Services, partner_id: str, *addresses: str) -> None
 
 def store_lead(services: Services, partner_id: str, **fields: object) -> StoredLead:
     """A lead as intake and contact validation leave it, without going through the queues."""
-    new = map_marketplace_lead(marketplace_lead(partner_id, **fields))  # type: ignore[arg-type]
+    # Each lead its own customer: a customer's follow-up leads would go to the digest (§11).
+    new = map_marketplace_lead(marketplace_lead(partner_id, **(distinct_customer() | fields)))  # type: ignore[arg-type]
     now = services.clock()
     lead = new.to_lead(
         new_lead_id(new.created_date_time or now), now=now, expiry_days=services.settings.lead_expiry_days

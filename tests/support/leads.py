@@ -11,6 +11,16 @@ def unique_partner(prefix: str = "p") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
+def distinct_customer() -> dict[str, str]:
+    """Contact fields no other lead shares, so a lead is not related to another (contract §11)."""
+    tag = uuid.uuid4().hex[:10]
+    return {
+        "company": f"Company {tag}",
+        "email": f"buyer@{tag}.example",
+        "phone": f"+31 20 {5_000_000 + uuid.uuid4().int % 1_000_000}",
+    }
+
+
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

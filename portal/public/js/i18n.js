@@ -186,6 +186,15 @@ export const MESSAGES = {
     "enum.LeadWon": "Won", "enum.LeadLost": "Lost", "enum.LeadExpired": "Expired", "enum.UrgencyOverdue": "Contact request overdue",
     "enum.ContactRequested": "Customer asked for contact", "enum.ContactOverdue": "Contact request overdue", "enum.Respond": "Accept or decline",
     "enum.ExpiringSoon": "Expires soon", "enum.RecordOutcome": "Record the outcome",
+
+    // Owners, routing rules and related leads (owners.js).
+    owner: "Owner", colOwner: "Owner", unassigned: "Unassigned", anyOwner: "Any owner", myLeads: "My leads",
+    assign: "Assign", changedMeanwhile: "Someone else changed this lead; reload it and try again.",
+    hasRelated: "This customer has other leads", relatedLeads: "Related leads", noRelated: "No other leads of this customer.",
+    routingRules: "Routing rules", routingHint: "New leads go to the first rule that matches; its users take turns. Conditions are comma-separated; leave one empty to match any lead. Users: userId=Name, comma-separated.",
+    assignTo: "Assign to", offerId: "Offer id", removeRule: "Remove rule", noRules: "No rules: new leads get no owner.",
+    addRule: "Add rule", saveRules: "Save rules",
+    "enum.OwnerAssigned": "Owner assigned",
   },
   nl: {
     appTitle: "Leads",
@@ -363,6 +372,15 @@ export const MESSAGES = {
     "enum.LeadWon": "Gewonnen", "enum.LeadLost": "Verloren", "enum.LeadExpired": "Verlopen", "enum.UrgencyOverdue": "Contactverzoek te laat",
     "enum.ContactRequested": "Klant wil contact", "enum.ContactOverdue": "Contactverzoek te laat", "enum.Respond": "Accepteren of afwijzen",
     "enum.ExpiringSoon": "Verloopt binnenkort", "enum.RecordOutcome": "Resultaat vastleggen",
+
+    // Eigenaren, routeringsregels en verwante leads (owners.js).
+    owner: "Eigenaar", colOwner: "Eigenaar", unassigned: "Niet toegewezen", anyOwner: "Elke eigenaar", myLeads: "Mijn leads",
+    assign: "Toewijzen", changedMeanwhile: "Iemand anders heeft deze lead gewijzigd; laad hem opnieuw en probeer het nog eens.",
+    hasRelated: "Deze klant heeft andere leads", relatedLeads: "Verwante leads", noRelated: "Geen andere leads van deze klant.",
+    routingRules: "Routeringsregels", routingHint: "Nieuwe leads gaan naar de eerste regel die past; de gebruikers ervan zijn om de beurt. Voorwaarden met komma's gescheiden; laat er een leeg voor elke lead. Gebruikers: userId=Naam, met komma's gescheiden.",
+    assignTo: "Toewijzen aan", offerId: "Aanbiedings-id", removeRule: "Regel verwijderen", noRules: "Geen regels: nieuwe leads krijgen geen eigenaar.",
+    addRule: "Regel toevoegen", saveRules: "Regels opslaan",
+    "enum.OwnerAssigned": "Eigenaar toegewezen",
   },
 };
 

@@ -8,6 +8,7 @@ import { api, leadPath } from "./api.js";
 import { h, clear, icon, announce } from "./dom.js";
 import { t, enumLabel, formatDateTime, formatCount, countryName, timeLeft } from "./i18n.js";
 import { TABS, ENUM_FILTERS, SORTS, apiParams, listHash } from "./route.js";
+import { myLeadsButton, ownerCell, ownerFilter, relatedMarker } from "./owners.js";
 
 const PAGE_SIZE = 50;
 // Counts are found by reading up to this many leads per tab; beyond it the tab shows "500+".
@@ -95,7 +96,7 @@ export class LeadList {
           "tr",
           {},
           h("th", { attrs: { scope: "col" } }, h("span", { className: "visually-hidden" }, t("colFavorite"))),
-          ...["colCustomer", "colOrigin", "colQualification", "colQuality", "colStatus", "colCreated"].map((key) =>
+          ...["colCustomer", "colOrigin", "colQualification", "colQuality", "colStatus", "colOwner", "colCreated"].map((key) =>
             h("th", { attrs: { scope: "col", "data-col": key } }, t(key)),
           ),
         ),
@@ -108,7 +109,7 @@ export class LeadList {
     this.sentinel = h("div", { className: "sentinel", attrs: { "aria-hidden": "true" } });
 
     clear(this.root).append(
-      h("div", { className: "list-toolbar" }, tabs, h("div", { className: "toolbar-actions" }, this.filterToggle, this.exportLink)),
+      h("div", { className: "list-toolbar" }, tabs, h("div", { className: "toolbar-actions" }, this.myLeads = h("span"), this.filterToggle, this.exportLink)),
       h("div", { className: "list-toolbar" }, searchForm, sortField),
       this.filterPanel,
       h("div", { className: "table-wrap" }, this.table),
@@ -154,7 +155,7 @@ export class LeadList {
         hint ? h("small", { id: `${id}-hint`, className: "hint" }, t(hint)) : null,
       );
     };
-    groups.push(h("div", { className: "filter-texts" }, text("customerName", "search"), text("country", "text", "countryHint"), text("createdFrom", "date"), text("createdUntil", "date")));
+    groups.push(h("div", { className: "filter-texts" }, text("customerName", "search"), text("country", "text", "countryHint"), text("createdFrom", "date"), text("createdUntil", "date"), ownerFilter(this.inputs)));
     for (const [name, values] of Object.entries(ENUM_FILTERS)) {
       this.inputs[name] = [];
       const options = values.map((value) => {
@@ -235,6 +236,7 @@ export class LeadList {
       this.tabButtons[tab].tabIndex = selected ? 0 : -1;
     }
     this.syncForm();
+    this.myLeads.replaceChildren(myLeadsButton(this.state, (next) => this.navigate(next)));
     this.exportLink.href = `/api/leads/export?${apiParams(this.state.tab, this.state.filters)}`;
     this.reload();
   }
@@ -336,6 +338,7 @@ export class LeadList {
     const flags = [];
     if (lead.urgency === "ContactRequested") flags.push(h("span", { className: "flag flame" }, icon("flame", { label: t("contactRequested"), filled: true })));
     if (lead.urgency === "ContactRequestedOverdue") flags.push(h("span", { className: "flag flame overdue" }, icon("flame", { label: t("contactOverdue"), filled: true }), icon("clock", { className: "overdue-mark" })));
+    if (lead.hasRelatedLeads) flags.push(relatedMarker(lead));
     if ((lead.spamFlags && lead.spamFlags.length) || lead.quality === "Low") flags.push(h("span", { className: "flag spam" }, icon("warning", { label: t("spamWarning") }), h("span", { className: "flag-text" }, t("spamWarning"))));
 
     const favorite = h("button", { type: "button", className: "heart", on: { click: () => this.toggleFavorite(lead, favorite) } });
@@ -361,6 +364,7 @@ export class LeadList {
       h("td", { className: "cell-qualification", hidden: this.state.tab !== "qualified", attrs: { "data-label": t("colQualification") } }, h("span", { className: "badge", attrs: { "data-qualification": lead.qualification } }, enumLabel(lead.qualification))),
       h("td", { className: "cell-quality", attrs: { "data-label": t("colQuality") } }, qualityBadge(lead.quality), " ", validityMark("email", lead.emailValidity), " ", validityMark("phone", lead.phoneValidity)),
       h("td", { className: "cell-status", attrs: { "data-label": t("colStatus") } }, statusBadge(lead)),
+      ownerCell(lead),
       h(
         "td",
         { className: "cell-created", attrs: { "data-label": t("colCreated") } },

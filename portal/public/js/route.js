@@ -20,7 +20,7 @@ export const ENUM_FILTERS = {
 };
 // Filters kept in the URL besides the enum ones; `createdUntil` is an inclusive day.
 /** @type {string[]} */
-export const TEXT_FILTERS = ["country", "customerName", "createdFrom", "createdUntil", "q"];
+export const TEXT_FILTERS = ["country", "customerName", "createdFrom", "createdUntil", "q", "owner"];
 /** @type {string[]} The list's `sort` values; the first is the API's default. */
 export const SORTS = ["created", "expiry"];
 

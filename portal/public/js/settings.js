@@ -4,6 +4,7 @@
 import { api, ApiError } from "./api.js";
 import { h, clear, announce } from "./dom.js";
 import { t } from "./i18n.js";
+import { routingSettings } from "./owners.js";
 
 export async function showSettings(root, user) {
   clear(root).append(h("p", { attrs: { role: "status" } }, t("loading")));
@@ -25,6 +26,7 @@ export async function showSettings(root, user) {
         : h("p", {}, t("noRecipients")),
     );
     heading.focus({ preventScroll: true });
+    routingSettings(root, false);
     return;
   }
   const rows = h("tbody");
@@ -77,4 +79,5 @@ export async function showSettings(root, user) {
   );
   root.append(form);
   heading.focus({ preventScroll: true });
+  routingSettings(root, true);
 }
