@@ -69,6 +69,17 @@ class StoredDealV1(_StoredV1):
         return int(value) if value == value.to_integral_value() else float(value)
 
 
+class StoredPartnerCenterV1(_StoredV1):
+    referral_id: str
+    sync_state: str = "Synced"
+    sync_error: str | None = None
+    synced_date_time: datetime | None = None
+
+    @field_serializer("synced_date_time")
+    def _iso(self, moment: datetime | None) -> str | None:
+        return utc_iso(moment)
+
+
 class StoredLeadV1(_StoredV1):
     """Version 1: every lead field in camelCase, enums by value, times as ISO 8601 UTC with a `Z`."""
 
@@ -98,6 +109,7 @@ class StoredLeadV1(_StoredV1):
     spam_flags: list[str] = Field(default_factory=list)
     deal: StoredDealV1 | None = None
     team: list[StoredTeamMemberV1] = Field(default_factory=list)
+    partner_center: StoredPartnerCenterV1 | None = None
     arrived_date_time: datetime | None = None
     overdue_recorded: bool = False
     history_count: int = 0
@@ -136,6 +148,7 @@ def _field_values(lead: Lead | StoredLeadV1) -> dict[str, Any]:
     fields["customer"] = lead.customer.__dict__
     fields["deal"] = None if lead.deal is None else lead.deal.__dict__
     fields["team"] = [member.__dict__ for member in lead.team]
+    fields["partner_center"] = None if lead.partner_center is None else lead.partner_center.__dict__
     return fields
 
 

@@ -98,6 +98,8 @@ class HistoryAction(StrEnum):
     LEAD_LOST = "LeadLost"
     LEAD_EXPIRED = "LeadExpired"
     URGENCY_OVERDUE = "UrgencyOverdue"
+    PARTNER_CENTER_SYNCED = "PartnerCenterSynced"
+    PARTNER_CENTER_SYNC_FAILED = "PartnerCenterSyncFailed"
 
 
 class EventType(StrEnum):
@@ -139,3 +141,11 @@ class SpamFlag(StrEnum):
     ROLE_ADDRESS = "role_address"
     TEST_PATTERN = "test_pattern"
     TEST_LEAD = "test_lead"
+
+
+class SyncState(StrEnum):
+    """Where the write-back of a Partner Center lead to its referral stands (contract §10)."""
+
+    SYNCED = "Synced"
+    PENDING = "Pending"
+    FAILED = "Failed"

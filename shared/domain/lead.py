@@ -26,6 +26,7 @@ from shared.domain.enums import (
     Quality,
     Stage,
     Status,
+    SyncState,
     Urgency,
 )
 
@@ -88,6 +89,19 @@ def utc_iso(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+class PartnerCenterLink(WireModel):
+    """The referral a Partner Center lead came from, and where writing back to it stands."""
+
+    referral_id: str
+    sync_state: SyncState = SyncState.SYNCED
+    sync_error: str | None = None
+    synced_date_time: datetime | None = None
+
+    @field_serializer("synced_date_time")
+    def _iso(self, moment: datetime | None) -> str | None:
+        return utc_iso(moment)
+
+
 # Bookkeeping the service keeps on a lead that is not part of the lead resource.
 INTERNAL_FIELDS = frozenset({"arrived_date_time", "overdue_recorded", "history_count"})
 
@@ -119,6 +133,7 @@ class Lead(WireModel):
     spam_flags: list[str] = Field(default_factory=list)
     deal: Deal | None = None
     team: list[TeamMember] = Field(default_factory=list)
+    partner_center: PartnerCenterLink | None = None
     # When the service stored the lead (its day of arrival counts for the daily email limit).
     arrived_date_time: datetime | None = None
     # Set by the overdue sweep, so the `UrgencyOverdue` history entry is written once.

@@ -7,5 +7,6 @@ builds them for leads stored before a contributor existed.
 from __future__ import annotations
 
 from shared.domain.derived_rows import Contributor
+from shared.domain.partner_center_writeback import PendingWriteBackRows
 
-CONTRIBUTORS: tuple[Contributor, ...] = ()
+CONTRIBUTORS: tuple[Contributor, ...] = (PendingWriteBackRows(),)
