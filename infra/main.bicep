@@ -173,6 +173,7 @@ var leadQueueNames = [
   'lead-notifications'
   'lead-events'
   'lead-backfill'
+  'partner-center-writeback'
 ]
 // The host moves a message to `<queue>-poison` after maxDequeueCount; create them up front so
 // operators can watch them from the first day.

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, cached_property
+from typing import TYPE_CHECKING
 
 from shared.adapters.due_index import DueIndex
 from shared.adapters.email_senders import EmailSender, email_sender_from_settings
@@ -19,6 +20,7 @@ from shared.adapters.mail_domain_resolver import MailDomainResolver
 from shared.adapters.message_queues import EventPublisher, MessageQueues
 from shared.adapters.notification_log import NotificationLog
 from shared.adapters.notification_settings_store import NotificationSettingsStore
+from shared.adapters.partner_center_writeback_rows import PendingWriteBackRows
 from shared.adapters.partner_registry import PartnerRegistry
 from shared.adapters.storage_clients import (
     DUE_TABLE,
@@ -29,6 +31,9 @@ from shared.adapters.storage_clients import (
 )
 from shared.config import Settings, settings
 from shared.domain.contact_validation import DomainStatusLookup
+
+if TYPE_CHECKING:
+    from shared.adapters.partner_center import ReferralsClient
 
 
 def utc_now() -> datetime:
@@ -88,6 +93,15 @@ class Services:
         if self.settings.email_deliverability_check != "dns":
             return None
         return MailDomainResolver.from_settings(self.settings)
+
+    @cached_property
+    def referrals_client(self) -> ReferralsClient | None:
+        """Partner Center's Referrals API; None while the sync is off."""
+        return None
+
+    @cached_property
+    def partner_center_writeback_rows(self) -> PendingWriteBackRows:
+        return PendingWriteBackRows(self.clients.table(LEADS_TABLE))
 
     def register_partner(self, partner_id: str) -> None:
         self.partners.register(partner_id)

@@ -6,6 +6,7 @@ import { h, clear, icon, announce } from "./dom.js";
 import { t, enumLabel, formatDateTime, formatDate, formatMoney, countryName, timeLeft, currentLanguage } from "./i18n.js";
 import { field, formDialog, teamEditor } from "./dialogs.js";
 import { qualityBadge, validityMark, statusBadge } from "./list.js";
+import { partnerCenterSection } from "./partner_center.js";
 
 const DECLINE_REASONS = [
   "BudgetNotAdequate", "CustomerDidNotRespond", "CustomerChoseAnotherVendor", "RequirementNotMet",
@@ -137,6 +138,8 @@ export class LeadDetail {
       sections.push(section("sectionTeam", h("ul", { className: "team" }, ...lead.team.map((member) =>
         h("li", {}, member.name, " · ", member.email, member.phone ? ` · ${member.phone}` : "")))));
     }
+    const partnerCenter = partnerCenterSection(lead);
+    if (partnerCenter) sections.push(partnerCenter);
     sections.push(section("sectionHistory", historyList(history)));
 
     const focused = document.activeElement;

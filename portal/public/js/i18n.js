@@ -169,6 +169,18 @@ export const MESSAGES = {
     "enum.LeadWon": "Won", "enum.LeadLost": "Lost", "enum.LeadExpired": "Expired", "enum.UrgencyOverdue": "Contact request overdue",
     "enum.ContactRequested": "Customer asked for contact", "enum.Respond": "Accept or decline",
     "enum.ExpiringSoon": "Expires soon", "enum.RecordOutcome": "Record the outcome",
+    // Partner Center (the lead page's Partner Center card)
+    pcSection: "Partner Center",
+    pcSource: "Came from",
+    pcSourceText: "A referral in Partner Center",
+    pcReferral: "Referral",
+    pcSyncState: "Sync with Partner Center",
+    pcSyncSynced: "Synced",
+    pcSyncPending: "Waiting to be sent",
+    pcSyncFailed: "Failed",
+    pcSyncedAt: "Last synced",
+    pcSyncError: "Reason",
+    "enum.PartnerCenterSynced": "Sent to Partner Center", "enum.PartnerCenterSyncFailed": "Partner Center refused the update",
   },
   nl: {
     appTitle: "Leads",
@@ -329,6 +341,18 @@ export const MESSAGES = {
     "enum.LeadWon": "Gewonnen", "enum.LeadLost": "Verloren", "enum.LeadExpired": "Verlopen", "enum.UrgencyOverdue": "Contactverzoek te laat",
     "enum.ContactRequested": "Klant wil contact", "enum.Respond": "Accepteren of afwijzen",
     "enum.ExpiringSoon": "Verloopt binnenkort", "enum.RecordOutcome": "Resultaat vastleggen",
+    // Partner Center (the lead page's Partner Center card)
+    pcSection: "Partner Center",
+    pcSource: "Afkomstig van",
+    pcSourceText: "Een verwijzing in Partner Center",
+    pcReferral: "Verwijzing",
+    pcSyncState: "Synchronisatie met Partner Center",
+    pcSyncSynced: "Gesynchroniseerd",
+    pcSyncPending: "Wacht op verzending",
+    pcSyncFailed: "Mislukt",
+    pcSyncedAt: "Laatst gesynchroniseerd",
+    pcSyncError: "Reden",
+    "enum.PartnerCenterSynced": "Naar Partner Center verzonden", "enum.PartnerCenterSyncFailed": "Partner Center weigerde de wijziging",
   },
 };
 
