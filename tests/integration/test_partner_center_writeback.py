@@ -4,7 +4,7 @@ every transition, 412 merge, 429 and outages, refusals, duplicate and out-of-ord
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -45,10 +45,8 @@ JANE = {
 
 
 @pytest.fixture
-def stub() -> Iterator[PartnerCenterStub]:
-    with PartnerCenterStub() as running:
-        yield running
-        running.assert_conforms()
+def stub(partner_center: PartnerCenterStub) -> PartnerCenterStub:
+    return partner_center
 
 
 class RecordingQueues(MessageQueues):

@@ -285,11 +285,12 @@ def test_only_paths_the_api_definition_lists_are_sent() -> None:
         "/statusReason",
         "/team/-",
     }
-    definition = Path(__file__).parents[1] / "support" / "partner_center_referrals.swagger.json"
-    if definition.exists():  # the API definition the local stub validates against, when present
-        schema = json.loads(definition.read_text(encoding="utf-8"))["definitions"]
-        update = schema["Microsoft.Partner.Service.PartnerReferrals.Contracts.V3.UpdateReferralDetails"]
-        assert allowed <= set(update["items"]["properties"]["path"]["enum"])
+    # Microsoft's API definition, as the local stub checks requests against it.
+    definition = Path(__file__).parents[1] / "support" / "partner_center" / "apiDefinition.swagger.json"
+    schema = json.loads(definition.read_text(encoding="utf-8"))["definitions"]
+    update = schema["Microsoft.Partner.Service.PartnerReferrals.Contracts.V3.UpdateReferralDetails"]
+    assert allowed <= set(update["items"]["properties"]["path"]["enum"])
+    assert set(update["items"]["properties"]["op"]["enum"]) == {"add", "replace"}
     for make_lead, make_referral, _ in CASES.values():
         for operation in writeback.plan(make_lead(), make_referral()).operations:
             assert operation["path"] in allowed
