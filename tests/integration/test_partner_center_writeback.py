@@ -12,13 +12,17 @@ import pytest
 
 from shared.adapters.lead_repository import StoredLead
 from shared.adapters.message_queues import MessageQueues
+from shared.adapters.partner_center import ReferralsClient, RefreshTokenProvider
 from shared.config import load_settings
 from shared.domain import lifecycle
 from shared.domain import partner_center_writeback as rules
 from shared.domain.commands import AcceptBody, CloseBody, DealUpdateBody, DeclineBody, TeamMemberBody
 from shared.domain.enums import HistoryAction, SyncState
+from shared.domain.intake_mapping import map_referral
+from shared.domain.lead import PartnerCenterLink
+from shared.domain.lead_ids import new_lead_id
 from shared.domain.queues import PARTNER_CENTER_WRITEBACK_QUEUE
-from shared.services import lead_changes, partner_center_sync, sweeps
+from shared.services import lead_changes, sweeps
 from shared.services import partner_center_writeback as writeback
 from shared.services.container import Services
 from tests.conftest import Clock
@@ -56,8 +60,9 @@ class RecordingQueues(MessageQueues):
     also takes messages off the shared Azurite's queues.
     """
 
-    def __init__(self, inner: MessageQueues) -> None:
+    def __init__(self, inner: MessageQueues, partner_id: str) -> None:
         super().__init__(inner._clients)
+        self.partner_id = partner_id  # the partner this test's deployment syncs
         self.sent: list[tuple[dict[str, Any], int | None]] = []
 
     def send(self, queue: str, payload: dict[str, Any]) -> None:
@@ -74,8 +79,11 @@ class RecordingQueues(MessageQueues):
 @pytest.fixture
 def pc_services(app_env: dict[str, str], clock: Clock, stub: PartnerCenterStub) -> Services:
     """Services of a deployment connected to the stub, for a partner of its own."""
-    services = Services.build(load_settings({**app_env, **stub.settings(unique_partner("pc"))}), clock=clock)
-    services.queues = RecordingQueues(services.queues)
+    services = Services.build(load_settings(app_env), clock=clock)
+    services.queues = RecordingQueues(services.queues, unique_partner("pc"))
+    tokens = RefreshTokenProvider(stub.authority, "stub-client", next(iter(stub.refresh_tokens)))
+    # The client the container builds from PARTNER_CENTER_* settings, pointed at the stub.
+    services.__dict__["referrals_client"] = ReferralsClient(stub.url, tokens)
     return services
 
 
@@ -88,16 +96,21 @@ def queued(services: Services, lead_id: str) -> list[tuple[dict[str, Any], int |
 
 
 def partner_of(services: Services) -> str:
-    assert services.settings.partner_center is not None
-    return services.settings.partner_center.partner_id
+    assert isinstance(services.queues, RecordingQueues)
+    return services.queues.partner_id
 
 
 def pulled_lead(services: Services, stub: PartnerCenterStub) -> tuple[str, str]:
-    """A referral in the stub, pulled in as a lead: (referral id, lead id)."""
+    """A referral in the stub and its lead, as the pull stores it: (referral id, lead id)."""
     referral = stub.add(make_referral(created=services.clock() - timedelta(hours=1)))
-    result = partner_center_sync.sync_referral(services, referral)
-    assert result.outcome == "created" and result.lead_id is not None
-    return referral["id"], result.lead_id
+    new = map_referral({**referral, "partnerId": partner_of(services)})
+    lead = new.to_lead(
+        new_lead_id(new.created_date_time or services.clock()), now=services.clock(), expiry_days=14
+    )
+    link = PartnerCenterLink(referral_id=referral["id"], synced_date_time=services.clock())
+    created = lifecycle.created(lead.model_copy(update={"partner_center": link}))
+    services.leads.create(created, f"ref:{referral['id']}")
+    return referral["id"], lead.id
 
 
 def act(services: Services, lead_id: str, apply: Callable[[Any], lifecycle.Change]) -> None:
@@ -161,11 +174,10 @@ def test_an_accept_is_stored_pending_and_written_back_with_exactly_this_json(
     )
     assert stored["details"]["notes"] == "Migrating 40 servers to Azure."  # the customer's words stay
     link = sync_state(pc_services, lead_id)
-    assert (link.sync_state, link.sync_error, link.synced_date_time) == (
-        SyncState.SYNCED,
-        None,
-        pc_services.clock(),
-    )
+    assert (link.sync_state, link.sync_error) == (SyncState.SYNCED, None)
+    # Stored to the millisecond.
+    assert link.synced_date_time is not None
+    assert abs(link.synced_date_time - pc_services.clock()) < timedelta(milliseconds=1)
     assert history_actions(pc_services, lead_id)[-1] is HistoryAction.PARTNER_CENTER_SYNCED
     assert pc_services.partner_center_writeback_rows.pending(partner_of(pc_services)) == []
 
@@ -371,6 +383,7 @@ def test_throttling_waits_as_asked_and_then_resumes(
 ) -> None:
     referral_id, lead_id = pulled_lead(pc_services, stub)
     act(pc_services, lead_id, accept)
+    queued(pc_services, lead_id)  # the change's own message: the one being handled below
     stub.throttle(1, retry_after=7)
     result = writeback.write_back(pc_services, message(pc_services, lead_id))
     assert result.outcome == "retry"
