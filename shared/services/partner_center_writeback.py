@@ -93,7 +93,8 @@ def _attempt(body: bytes) -> int:
 
 def backoff(attempt: int) -> timedelta:
     """The wait before attempt `attempt + 1` while Partner Center is out of reach."""
-    return min(FIRST_BACKOFF * (2 ** min(attempt, 20)), MAX_BACKOFF)
+    doubled: int = 2 ** min(attempt, 20)
+    return min(FIRST_BACKOFF * doubled, MAX_BACKOFF)
 
 
 def write_back(services: Services, body: bytes) -> WriteBackResult:
