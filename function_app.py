@@ -7,6 +7,7 @@ from functions import (
     intake,
     notifications,
     operations,
+    partner_center,
     partner_center_writeback,
     pipeline,
     portal,
@@ -25,7 +26,8 @@ for blueprint in (
     pipeline.bp,
     notifications.bp,
     timers.bp,
-    portal.bp,
+    partner_center.bp,
     partner_center_writeback.bp,
+    portal.bp,
 ):
     app.register_functions(blueprint)

@@ -6,7 +6,9 @@ stored shape changes only with a new version, read alongside the old ones, so ev
 already stored still reads.
 
 Version 1 is the JSON leads were stored as before the format had a version: a row without a
-`FormatVersion` column is version 1.
+`FormatVersion` column is version 1. Version 2 adds `partnerCenter` (the lead's referral in
+Partner Center), so code that knows only version 1 refuses such a row rather than dropping the
+link on its next save.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pydantic.alias_generators import to_camel
 from shared.domain.lead import Lead, utc_iso
 
 FORMAT_VERSION_COLUMN = "FormatVersion"
-CURRENT_FORMAT_VERSION = 1
+CURRENT_FORMAT_VERSION = 2
 
 
 class UnknownLeadFormat(ValueError):
@@ -69,11 +71,13 @@ class StoredDealV1(_StoredV1):
         return int(value) if value == value.to_integral_value() else float(value)
 
 
-class StoredPartnerCenterV1(_StoredV1):
+class StoredPartnerCenterV2(_StoredV1):
     referral_id: str
     sync_state: str = "Synced"
     sync_error: str | None = None
     synced_date_time: datetime | None = None
+    referral_etag: str | None = None
+    referral_base: dict[str, Any] = Field(default_factory=dict)
 
     @field_serializer("synced_date_time")
     def _iso(self, moment: datetime | None) -> str | None:
@@ -109,7 +113,6 @@ class StoredLeadV1(_StoredV1):
     spam_flags: list[str] = Field(default_factory=list)
     deal: StoredDealV1 | None = None
     team: list[StoredTeamMemberV1] = Field(default_factory=list)
-    partner_center: StoredPartnerCenterV1 | None = None
     arrived_date_time: datetime | None = None
     overdue_recorded: bool = False
     history_count: int = 0
@@ -136,11 +139,21 @@ class StoredLeadV1(_StoredV1):
         return Lead.model_validate(_field_values(self))
 
 
+class StoredLeadV2(StoredLeadV1):
+    """Version 2: version 1 and the lead's `partnerCenter` link (null for other leads)."""
+
+    partner_center: StoredPartnerCenterV2 | None = None
+
+    @classmethod
+    def from_lead(cls, lead: Lead) -> StoredLeadV2:
+        return cls.model_validate(_field_values(lead))
+
+
 def _field_values(lead: Lead | StoredLeadV1) -> dict[str, Any]:
     """A lead's fields by name, its nested models as dicts of theirs: what the other side validates.
 
     One validation from plain values costs far less than building each nested model on its own,
-    and this runs for every lead read or written, so the four nested fields are named rather
+    and this runs for every lead read or written, so the five nested fields are named rather
     than found. `__dict__` holds exactly the declared fields (extra keys are ignored, not kept).
     """
     fields = dict(lead.__dict__)
@@ -148,17 +161,20 @@ def _field_values(lead: Lead | StoredLeadV1) -> dict[str, Any]:
     fields["customer"] = lead.customer.__dict__
     fields["deal"] = None if lead.deal is None else lead.deal.__dict__
     fields["team"] = [member.__dict__ for member in lead.team]
-    fields["partner_center"] = None if lead.partner_center is None else lead.partner_center.__dict__
+    link = getattr(lead, "partner_center", None)  # version 1 has none
+    fields["partner_center"] = None if link is None else link.__dict__
     return fields
 
 
 def lead_to_json(lead: Lead) -> tuple[int, str]:
     """The lead in the current stored format: (its version, its JSON)."""
-    return CURRENT_FORMAT_VERSION, StoredLeadV1.from_lead(lead).model_dump_json(by_alias=True)
+    return CURRENT_FORMAT_VERSION, StoredLeadV2.from_lead(lead).model_dump_json(by_alias=True)
 
 
 def lead_from_json(data: str, version: int | None) -> Lead:
     """A lead from its stored JSON; `version` None is a row written before formats had one (1)."""
     if version is None or version == 1:
         return StoredLeadV1.model_validate_json(data).to_lead()
-    raise UnknownLeadFormat(f"lead stored in format version {version}; this code reads version 1")
+    if version == 2:
+        return StoredLeadV2.model_validate_json(data).to_lead()
+    raise UnknownLeadFormat(f"lead stored in format version {version}; this code reads versions 1 and 2")

@@ -25,7 +25,7 @@ from shared.domain.commands import (
     TeamMemberBody,
 )
 from shared.domain.enums import ActionKind, HistoryAction, SpamFlag, Status, Urgency
-from shared.domain.lead import INTERNAL_FIELDS, Lead, WireModel
+from shared.domain.lead import INTERNAL_FIELDS, PARTNER_CENTER_INTERNAL_FIELDS, Lead, WireModel
 from shared.domain.lead_ids import LEAD_ID_PATTERN
 from shared.domain.lead_query import (
     CONTINUATION_TOKEN_FORMAT,
@@ -158,6 +158,20 @@ _ERROR_TEXT = {
     415: "The body is not sent as application/json",
     500: "An unexpected error (a bug: no request should cause it)",
     503: "Storage is not answering; retry",
+}
+
+
+# Partner Center's webhook event (contract §10); the signature, not the schema, decides.
+_PARTNER_CENTER_EVENT: dict[str, Any] = {
+    "type": "object",
+    "required": ["EventName", "ResourceUri", "ResourceName", "ResourceChangeUtcDate"],
+    "properties": {
+        "EventName": {"type": "string"},
+        "ResourceUri": {"type": "string"},
+        "ResourceName": {"type": "string"},
+        "AuditUri": {"type": ["string", "null"]},
+        "ResourceChangeUtcDate": {"type": "string"},
+    },
 }
 
 
@@ -309,6 +323,10 @@ def _components() -> tuple[dict[tuple[type[BaseModel], str], dict[str, str]], di
     for internal in INTERNAL_FIELDS:
         resource["properties"].pop(to_camel(internal), None)
         resource["required"].remove(to_camel(internal))
+    link = definitions["PartnerCenterLink"]
+    for internal in PARTNER_CENTER_INTERNAL_FIELDS:
+        link["properties"].pop(internal)
+        link["required"].remove(internal)
     # pydantic types the keys as any model or dataclass; only the models above are passed.
     return cast(dict[tuple[type[BaseModel], str], dict[str, str]], dict(refs)), definitions
 
@@ -484,6 +502,45 @@ def openapi_document() -> dict[str, Any]:
                 "security": [{"functionKeyQuery": []}, {"functionKeyHeader": []}],
             }
         },
+        "/api/partner-center/events": {
+            "post": {
+                "operationId": "receive_partner_center_event",
+                "summary": "Partner Center webhook events (contract §10). Not behind sign-in: an event is "
+                "believed only when its RSA-SHA256 signature (`Authorization: Signature <base64>`) verifies "
+                "over the exact body with the certificate at `X-MS-Certificate-Url`, on a host of "
+                "PARTNER_CENTER_WEBHOOK_CERT_HOSTS; a missing, bad or replayed signature, or an event over "
+                "24 hours from now, answers 401 and changes nothing. A good referral event is answered 202 "
+                "and its `ResourceUri` is read afterwards.",
+                "parameters": [
+                    {
+                        "name": name,
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": description,
+                    }
+                    for name, description in (
+                        ("X-MS-Certificate-Url", "Where the signing certificate is served"),
+                        ("X-MS-Signature-Algorithm", "`rsa-sha256`"),
+                    )
+                ],
+                "requestBody": {"required": True, "content": _json(_PARTNER_CENTER_EVENT)},
+                "responses": {
+                    "202": {
+                        "description": "Verified and accepted",
+                        "content": _json(
+                            {
+                                "type": "object",
+                                "properties": {"status": {"const": "accepted"}},
+                                "required": ["status"],
+                            }
+                        ),
+                    },
+                    **_errors(400, 401, 413, 503),
+                },
+                "security": [{"partnerCenterSignature": []}],
+            }
+        },
         "/api/health": {
             "get": {
                 "operationId": "health",
@@ -559,6 +616,13 @@ def openapi_document() -> dict[str, Any]:
                     "in": "header",
                     "name": "x-functions-key",
                     "description": "The function key, as a header.",
+                },
+                "partnerCenterSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "`Signature <base64 RSA-SHA256 of the body>`, checked with the "
+                    "certificate named by `X-MS-Certificate-Url`.",
                 },
             },
         },

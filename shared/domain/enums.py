@@ -98,8 +98,18 @@ class HistoryAction(StrEnum):
     LEAD_LOST = "LeadLost"
     LEAD_EXPIRED = "LeadExpired"
     URGENCY_OVERDUE = "UrgencyOverdue"
+    # Partner Center Referrals (contract §10).
     PARTNER_CENTER_SYNCED = "PartnerCenterSynced"
     PARTNER_CENTER_SYNC_FAILED = "PartnerCenterSyncFailed"
+    PARTNER_CENTER_UPDATED = "PartnerCenterUpdated"
+
+
+class SyncState(StrEnum):
+    """Where a Partner Center lead's write-back stands (contract §4, §10)."""
+
+    SYNCED = "Synced"
+    PENDING = "Pending"
+    FAILED = "Failed"
 
 
 class EventType(StrEnum):
@@ -141,11 +151,3 @@ class SpamFlag(StrEnum):
     ROLE_ADDRESS = "role_address"
     TEST_PATTERN = "test_pattern"
     TEST_LEAD = "test_lead"
-
-
-class SyncState(StrEnum):
-    """Where the write-back of a Partner Center lead to its referral stands (contract §10)."""
-
-    SYNCED = "Synced"
-    PENDING = "Pending"
-    FAILED = "Failed"

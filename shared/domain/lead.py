@@ -81,25 +81,34 @@ class Deal(WireModel):
         return int(value) if value == value.to_integral_value() else float(value)
 
 
+class PartnerCenterLink(WireModel):
+    """A lead's referral in Partner Center (contract §4 `partnerCenter`, §10)."""
+
+    referral_id: str
+    sync_state: SyncState = SyncState.SYNCED
+    sync_error: str | None = None
+    synced_date_time: datetime | None = None
+    # Not in the resource (PARTNER_CENTER_INTERNAL_FIELDS): the referral's eTag as last read or
+    # written (the If-Match of the next write-back; an unchanged eTag on a pull means nothing to
+    # do), and the mapped fields as Partner Center last sent them, the base of the merge rule
+    # (`shared/domain/partner_center.py`).
+    referral_etag: str | None = None
+    referral_base: dict[str, Any] = Field(default_factory=dict)
+
+    @field_serializer("synced_date_time")
+    def _iso(self, moment: datetime | None) -> str | None:
+        return utc_iso(moment)
+
+
+PARTNER_CENTER_INTERNAL_FIELDS = ("referralEtag", "referralBase")
+
+
 def utc_iso(moment: datetime | None) -> str | None:
     """ISO 8601 UTC with a `Z`, millisecond precision: the contract's date-time form."""
     if moment is None:
         return None
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-class PartnerCenterLink(WireModel):
-    """The referral a Partner Center lead came from, and where writing back to it stands."""
-
-    referral_id: str
-    sync_state: SyncState = SyncState.SYNCED
-    sync_error: str | None = None
-    synced_date_time: datetime | None = None
-
-    @field_serializer("synced_date_time")
-    def _iso(self, moment: datetime | None) -> str | None:
-        return utc_iso(moment)
 
 
 # Bookkeeping the service keeps on a lead that is not part of the lead resource.
@@ -133,6 +142,7 @@ class Lead(WireModel):
     spam_flags: list[str] = Field(default_factory=list)
     deal: Deal | None = None
     team: list[TeamMember] = Field(default_factory=list)
+    # Set on leads that came from Partner Center's Referrals API; None on every other lead.
     partner_center: PartnerCenterLink | None = None
     # When the service stored the lead (its day of arrival counts for the daily email limit).
     arrived_date_time: datetime | None = None
@@ -168,6 +178,9 @@ class Lead(WireModel):
     def to_resource(self, *, now: datetime, urgency_hours: int, favorite: bool, etag: str) -> dict[str, Any]:
         """The contract's lead resource (§4) as JSON-ready data."""
         body = self.model_dump(mode="json", by_alias=True, exclude=set(INTERNAL_FIELDS))
+        if body["partnerCenter"] is not None:
+            for name in PARTNER_CENTER_INTERNAL_FIELDS:
+                body["partnerCenter"].pop(name)
         body["urgency"] = self.urgency_at(now, urgency_hours)
         body["favorite"] = favorite
         body["eTag"] = etag

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, cached_property
-from typing import TYPE_CHECKING
 
 from shared.adapters.due_index import DueIndex
 from shared.adapters.email_senders import EmailSender, email_sender_from_settings
@@ -20,6 +19,8 @@ from shared.adapters.mail_domain_resolver import MailDomainResolver
 from shared.adapters.message_queues import EventPublisher, MessageQueues
 from shared.adapters.notification_log import NotificationLog
 from shared.adapters.notification_settings_store import NotificationSettingsStore
+from shared.adapters.partner_center import ReferralsClient, RefreshTokenProvider
+from shared.adapters.partner_center_state import PartnerCenterState
 from shared.adapters.partner_center_writeback_rows import PendingWriteBackRows
 from shared.adapters.partner_registry import PartnerRegistry
 from shared.adapters.storage_clients import (
@@ -29,11 +30,9 @@ from shared.adapters.storage_clients import (
     StorageClients,
     clients_for,
 )
+from shared.adapters.webhook_certificates import CertificateStore
 from shared.config import Settings, settings
 from shared.domain.contact_validation import DomainStatusLookup
-
-if TYPE_CHECKING:
-    from shared.adapters.partner_center import ReferralsClient
 
 
 def utc_now() -> datetime:
@@ -97,11 +96,23 @@ class Services:
     @cached_property
     def referrals_client(self) -> ReferralsClient | None:
         """Partner Center's Referrals API; None while the sync is off."""
-        return None
+        pc = self.settings.partner_center
+        if pc is None:
+            return None
+        tokens = RefreshTokenProvider(pc.authority, pc.client_id, pc.refresh_token)
+        return ReferralsClient(pc.api_url, tokens)
 
     @cached_property
     def partner_center_writeback_rows(self) -> PendingWriteBackRows:
         return PendingWriteBackRows(self.clients.table(LEADS_TABLE))
+
+    @cached_property
+    def partner_center_state(self) -> PartnerCenterState:
+        return PartnerCenterState(self.clients)
+
+    @cached_property
+    def webhook_certificates(self) -> CertificateStore:
+        return CertificateStore(self.settings.partner_center_webhook_cert_hosts)
 
     def register_partner(self, partner_id: str) -> None:
         self.partners.register(partner_id)

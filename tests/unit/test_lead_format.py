@@ -10,12 +10,13 @@ import pytest
 from shared.adapters.lead_format import (
     CURRENT_FORMAT_VERSION,
     StoredLeadV1,
+    StoredLeadV2,
     UnknownLeadFormat,
     lead_from_json,
     lead_to_json,
 )
-from shared.domain.enums import CallToAction, EmailValidity, LeadType, Stage, Status
-from shared.domain.lead import Customer, Deal, Lead, Offer, TeamMember
+from shared.domain.enums import CallToAction, EmailValidity, LeadType, Stage, Status, SyncState
+from shared.domain.lead import Customer, Deal, Lead, Offer, PartnerCenterLink, TeamMember
 
 T = datetime(2026, 11, 20, 8, 0, 1, 234000, tzinfo=UTC)
 
@@ -88,37 +89,39 @@ def test_a_lead_stored_before_formats_had_a_version_reads_as_version_1() -> None
 
 
 def test_version_1_is_written_exactly_as_leads_were_stored_before() -> None:
+    assert StoredLeadV1.from_lead(LEAD).model_dump_json(by_alias=True) == UNVERSIONED
+
+
+def test_version_2_is_version_1_and_the_partner_center_link() -> None:
     version, data = lead_to_json(LEAD)
-    assert (version, CURRENT_FORMAT_VERSION) == (1, 1)
-    assert data == UNVERSIONED
-
-
-def test_a_lead_reads_back_as_it_was_written() -> None:
-    bare = Lead(
-        id="8235912399999zzzzzzzzzz",
-        partner_id="p",
-        lead_type=LeadType.PROFILE,
-        qualification="SalesQualified",
-        customer=Customer(company="Northwind"),
-        stage=Stage.INFORMATIONAL,
-        status=None,
-        created_date_time=T,
-        updated_date_time=T,
+    assert (version, CURRENT_FORMAT_VERSION) == (2, 2)
+    assert data == UNVERSIONED[:-1] + ',"partnerCenter":null}'
+    linked = LEAD.model_copy(
+        update={
+            "partner_center": PartnerCenterLink(
+                referral_id="ref-1",
+                sync_state=SyncState.FAILED,
+                sync_error="Partner Center refused: 400",
+                synced_date_time=T,
+                referral_etag='"7-abc"',
+                referral_base={"customer.company": "Fabrikam BV", "customerRequestedContact": True},
+            )
+        }
     )
-    for lead in (LEAD, bare):
-        version, data = lead_to_json(lead)
-        assert lead_from_json(data, version) == lead
+    version, data = lead_to_json(linked)
+    assert lead_from_json(data, version) == linked
+    assert '"referralEtag":"\\"7-abc\\""' in data
 
 
 def test_every_field_of_the_lead_is_stored() -> None:
     # A field the API model gains must be mapped into the stored format (a new version if its
     # shape changes), or it would silently not be stored.
-    assert set(StoredLeadV1.model_fields) == set(Lead.model_fields)
+    assert set(StoredLeadV2.model_fields) == set(Lead.model_fields)
 
 
 def test_a_row_of_an_unknown_version_is_refused_by_name() -> None:
-    with pytest.raises(UnknownLeadFormat, match="version 2"):
-        lead_from_json(UNVERSIONED, 2)
+    with pytest.raises(UnknownLeadFormat, match="version 3"):
+        lead_from_json(UNVERSIONED, 3)
 
 
 def test_a_stored_value_outside_the_api_model_is_refused() -> None:
