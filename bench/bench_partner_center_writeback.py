@@ -13,6 +13,7 @@ Center), and of the write-back function's own run (the stub's GET to its PATCH).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time

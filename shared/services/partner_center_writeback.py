@@ -203,18 +203,21 @@ def _record_failed(
 
 
 def redrive_pending(services: Services, *, grace: timedelta = REDRIVE_GRACE) -> int:
-    """Queue again the write-backs a crash left pending with no message on its way."""
-    if services.referrals_client is None:
+    """Queue again the write-backs a crash left pending with no message on its way.
+
+    Only the partner this deployment syncs has Partner Center leads: one query a run.
+    """
+    pc = services.settings.partner_center
+    if pc is None or services.referrals_client is None:
         return 0
     cutoff: datetime = services.clock() - grace
     sent = 0
-    for partner_id in services.partner_ids():
-        for row in services.partner_center_writeback_rows.pending(partner_id):
-            if row.last_sent >= cutoff:
-                continue
-            services.queues.send(PARTNER_CENTER_WRITEBACK_QUEUE, write_back_message(partner_id, row.lead_id))
-            services.partner_center_writeback_rows.retry_at(partner_id, row.lead_id, services.clock())
-            sent += 1
+    for row in services.partner_center_writeback_rows.pending(pc.partner_id):
+        if row.last_sent >= cutoff:
+            continue
+        services.queues.send(PARTNER_CENTER_WRITEBACK_QUEUE, write_back_message(pc.partner_id, row.lead_id))
+        services.partner_center_writeback_rows.retry_at(pc.partner_id, row.lead_id, services.clock())
+        sent += 1
     if sent:
         log.info("redrive: %d Partner Center write-backs queued again", sent)
     return sent

@@ -12,7 +12,6 @@ import pytest
 
 from shared.adapters.lead_repository import StoredLead
 from shared.adapters.message_queues import MessageQueues
-from shared.adapters.partner_center import ReferralsClient, RefreshTokenProvider
 from shared.config import load_settings
 from shared.domain import lifecycle
 from shared.domain import partner_center_writeback as rules
@@ -60,9 +59,8 @@ class RecordingQueues(MessageQueues):
     also takes messages off the shared Azurite's queues.
     """
 
-    def __init__(self, inner: MessageQueues, partner_id: str) -> None:
+    def __init__(self, inner: MessageQueues) -> None:
         super().__init__(inner._clients)
-        self.partner_id = partner_id  # the partner this test's deployment syncs
         self.sent: list[tuple[dict[str, Any], int | None]] = []
 
     def send(self, queue: str, payload: dict[str, Any]) -> None:
@@ -79,11 +77,8 @@ class RecordingQueues(MessageQueues):
 @pytest.fixture
 def pc_services(app_env: dict[str, str], clock: Clock, stub: PartnerCenterStub) -> Services:
     """Services of a deployment connected to the stub, for a partner of its own."""
-    services = Services.build(load_settings(app_env), clock=clock)
-    services.queues = RecordingQueues(services.queues, unique_partner("pc"))
-    tokens = RefreshTokenProvider(stub.authority, "stub-client", next(iter(stub.refresh_tokens)))
-    # The client the container builds from PARTNER_CENTER_* settings, pointed at the stub.
-    services.__dict__["referrals_client"] = ReferralsClient(stub.url, tokens)
+    services = Services.build(load_settings({**app_env, **stub.settings(unique_partner("pc"))}), clock=clock)
+    services.queues = RecordingQueues(services.queues)
     return services
 
 
@@ -96,8 +91,8 @@ def queued(services: Services, lead_id: str) -> list[tuple[dict[str, Any], int |
 
 
 def partner_of(services: Services) -> str:
-    assert isinstance(services.queues, RecordingQueues)
-    return services.queues.partner_id
+    assert services.settings.partner_center is not None
+    return services.settings.partner_center.partner_id
 
 
 def pulled_lead(services: Services, stub: PartnerCenterStub) -> tuple[str, str]:
@@ -460,7 +455,6 @@ def test_a_write_back_a_crash_left_unqueued_is_sent_again_by_the_dispatcher(
     pc_services: Services, stub: PartnerCenterStub, clock: Clock
 ) -> None:
     _, lead_id = pulled_lead(pc_services, stub)
-    pc_services.register_partner(partner_of(pc_services))
     act(pc_services, lead_id, accept)
     queued(pc_services, lead_id)  # suppose this message was lost (the process died before sending it)
     sweeps.dispatch_pending_events(pc_services)
