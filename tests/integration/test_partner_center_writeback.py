@@ -398,11 +398,19 @@ def test_throttling_waits_as_asked_and_then_resumes(
 def test_an_outage_backs_off_and_nothing_is_lost(pc_services: Services, stub: PartnerCenterStub) -> None:
     referral_id, lead_id = pulled_lead(pc_services, stub)
     act(pc_services, lead_id, accept)
+    queued(pc_services, lead_id)  # the change's own message: the one being handled below
     stub.fail(3, status=503)
     outcomes = [writeback.write_back(pc_services, message(pc_services, lead_id, n)).outcome for n in range(3)]
     assert outcomes == ["retry", "retry", "retry"]
-    waits = [writeback.backoff(n) for n in range(3)]
-    assert waits == sorted(waits) and waits[0] < waits[-1] <= writeback.MAX_BACKOFF
+    # Each failure puts the message back, hidden for a doubling wait: 10 s, 20 s, 40 s.
+    partner = partner_of(pc_services)
+    assert queued(pc_services, lead_id) == [
+        ({"partnerId": partner, "leadId": lead_id, "attempt": 1}, 10),
+        ({"partnerId": partner, "leadId": lead_id, "attempt": 2}, 20),
+        ({"partnerId": partner, "leadId": lead_id, "attempt": 3}, 40),
+    ]
+    assert sync_state(pc_services, lead_id).sync_state is SyncState.PENDING
+    assert writeback.backoff(30) == writeback.MAX_BACKOFF
     assert writeback.write_back(pc_services, message(pc_services, lead_id, 3)).outcome == "synced"
     assert len(patches(stub)) == 1
     assert stub.referrals[referral_id]["substatus"] == "Accepted"
