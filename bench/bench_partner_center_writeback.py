@@ -107,6 +107,7 @@ def main() -> None:
     print_table(
         f"Partner Center write-back, {args.leads} accepts one after another", ["", "p50", "p95"], rows
     )
+    print(f"1-minute load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 def _p(samples: list[float]) -> list[str]:
