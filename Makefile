@@ -32,8 +32,11 @@ local.settings.json:
 	cp local.settings.sample.json $@
 
 # Azurite on 10000-10002 and the functions host on $(PORT), in the foreground; Ctrl-C stops both.
+# `make run PARTNER_CENTER_STUB=contoso` also starts a local Partner Center with seeded referrals.
+PARTNER_CENTER_STUB ?=
 run: bootstrap local.settings.json
-	exec $(PY) -m devhost --azurite --port $(PORT) --static portal/public --dev-auth
+	exec $(PY) -m devhost --azurite --port $(PORT) --static portal/public --dev-auth \
+		$(if $(PARTNER_CENTER_STUB),--partner-center-stub $(PARTNER_CENTER_STUB))
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .

@@ -139,7 +139,14 @@ class WebhookDelivery:
 
 
 class PartnerCenterStub:
-    def __init__(self, *, refresh_token: str = "stub-refresh-token", token_lifetime: int = 3600) -> None:  # noqa: S107
+    def __init__(
+        self,
+        *,
+        refresh_token: str = "stub-refresh-token",  # noqa: S107 - the stub's own, accepted only by it
+        token_lifetime: int = 3600,
+        port: int = 0,
+    ) -> None:
+        self._port = port
         self.contract = ApiContract()
         self.referrals: dict[str, dict[str, Any]] = {}
         self.mismatches: list[str] = []
@@ -162,7 +169,7 @@ class PartnerCenterStub:
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> PartnerCenterStub:
         handler = type("Handler", (_Handler,), {"stub": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -424,8 +431,12 @@ class PartnerCenterStub:
             answer["@odata.nextLink"] = f"{self.url}{API_PREFIX}?{urlencode(following)}"
         return 200, {}, answer
 
-    def handle_webhook_admin(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+    def handle_webhook_admin(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Any]:
         with self._lock:
+            if not self._bearer_ok(headers):
+                return 401, {"code": "Unauthorized", "description": "no valid bearer token"}
             if path == "/webhooks/v1/registration":
                 if method == "GET":
                     return (200, self.webhook) if self.webhook else (404, {"code": "NotFound"})
@@ -555,7 +566,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(status, payload)
             return
         if parts.path.startswith("/webhooks/v1/"):
-            status, payload = self.stub.handle_webhook_admin(method, parts.path, body)
+            headers = {key.lower(): value for key, value in self.headers.items()}
+            status, payload = self.stub.handle_webhook_admin(method, parts.path, headers, body)
             self._send(status, payload)
             return
         if parts.path == API_PREFIX or parts.path.startswith(API_PREFIX + "/"):
