@@ -73,7 +73,7 @@ class KeptChanging(Exception):
 class WriteBackResult:
     partner_id: str
     lead_id: str
-    outcome: str  # "synced", "failed", "up-to-date", "retry", "off", "gone"
+    outcome: str  # "synced", "failed", "up-to-date", "retry", "off", "other-partner", "gone"
     sent: bool = False
 
 
@@ -102,9 +102,16 @@ def write_back(services: Services, body: bytes) -> WriteBackResult:
     partner_id, lead_id = lead_message(body)
     attempt = _attempt(body)
     api = services.referrals_client
-    if api is None:
+    pc = services.settings.partner_center
+    if api is None or pc is None:
         log.warning("Partner Center write-back of %s skipped: the sync is off", lead_id)
         return WriteBackResult(partner_id, lead_id, "off")
+    if partner_id != pc.partner_id:
+        # This deployment's Partner Center account holds only its own partner's referrals.
+        log.warning(
+            "Partner Center write-back of %s skipped: partner %s is not synced here", lead_id, partner_id
+        )
+        return WriteBackResult(partner_id, lead_id, "other-partner")
     try:
         return _sync(services, api, partner_id, lead_id)
     except Throttled as throttled:

@@ -488,6 +488,21 @@ def test_the_change_queues_its_write_back(pc_services: Services, stub: PartnerCe
     assert queued(pc_services, lead_id) == [({"partnerId": partner_of(pc_services), "leadId": lead_id}, None)]
 
 
+def test_only_the_synced_partners_leads_are_written_back(
+    pc_services: Services, stub: PartnerCenterStub, app_env: dict[str, str], clock: Clock
+) -> None:
+    _, lead_id = pulled_lead(pc_services, stub)
+    act(pc_services, lead_id, accept)
+    elsewhere = Services.build(
+        load_settings({**app_env, **stub.settings(unique_partner("other"))}), clock=clock
+    )
+    assert writeback.write_back(elsewhere, message(pc_services, lead_id)).outcome == "other-partner"
+    off = Services.build(load_settings(app_env), clock=clock)
+    assert writeback.write_back(off, message(pc_services, lead_id)).outcome == "off"
+    assert patches(stub) == []
+    assert sync_state(pc_services, lead_id).sync_state is SyncState.PENDING
+
+
 def test_a_bad_message_is_poisoned(pc_services: Services) -> None:
     from shared.domain.intake_mapping import UnprocessableLead
 
