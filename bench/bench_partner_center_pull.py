@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/bench_partner_center_pull.py [--referrals 10000]
 
 The stub (tests/support/partner_center_stub.py, every exchange checked against the API
 definition) holds the referrals; `partner_center_sync.pull` runs in process, as the timer does,
-on a private Azurite with its storage clients wrapped in a counting policy. Three runs:
+on a private Azurite with its storage clients wrapped in a counting policy; each page's referrals
+are stored by PULL_WORKERS threads. Three runs:
 1. first sync: every referral is new (a lead, its key, history, outbox, derived rows; partner
    registration, due row, validation message, event);
 2. again with nothing changed: only the referral at the watermark comes back, unchanged;
@@ -17,18 +18,26 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from common import CountingPolicy, CountingStorageClients, azurite_stack, print_table
 
 from shared.config import load_settings
 from shared.services import partner_center_sync
+from shared.services.container import Services
 from tests.support.partner_center_stub import PartnerCenterStub, stub_referrals
 
 PARTNER = "bench-partner"
 
 
-def run(label: str, services, policy: CountingPolicy, stub: PartnerCenterStub, rows: list) -> None:
+def run(
+    label: str,
+    services: Services,
+    policy: CountingPolicy,
+    stub: PartnerCenterStub,
+    rows: list[tuple[object, ...]],
+) -> tuple[Counter[str], int]:
     policy.reset()
     pages_before = len(stub.api_calls("GET"))
     started = time.perf_counter()
@@ -64,7 +73,7 @@ def main() -> None:
         settings = load_settings({**stack.env, **stub.settings(PARTNER)})
         services = stack.services(CountingStorageClients(base.settings.storage, policy))
         services = dataclasses.replace(services, settings=settings)
-        rows: list = []
+        rows: list[tuple[object, ...]] = []
         first_counts, first_handled = run("first sync", services, policy, stub, rows)
         run("nothing changed", services, policy, stub, rows)
         changed = max(1, arguments.referrals // 100)
