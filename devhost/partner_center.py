@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 
 from shared.adapters.partner_center import RefreshTokenProvider
+from shared.config import DEFAULT_SCHEDULES, PARTNER_CENTER_SYNC_SCHEDULE
 from tests.support.partner_center_stub import REFERRAL_EVENTS, PartnerCenterStub, make_referral
 
 logger = logging.getLogger("devhost.partner_center")
@@ -86,6 +87,8 @@ def start_stub(partner_id: str) -> PartnerCenterStub:
     stub = PartnerCenterStub().start()
     seed_demo_referrals(stub)
     os.environ.update(stub.settings(partner_id))
+    # A local.settings.json copied before the sync existed has no schedule for it.
+    os.environ.setdefault(PARTNER_CENTER_SYNC_SCHEDULE, DEFAULT_SCHEDULES[PARTNER_CENTER_SYNC_SCHEDULE])
     logger.info(
         "Partner Center stub on %s with %d referrals for %s", stub.url, len(stub.referrals), partner_id
     )

@@ -272,6 +272,13 @@ class ReferralsClient:
         every page to the end. A referral changed at exactly `since` comes again: the caller
         drops it by its unchanged eTag, so a change sharing its moment with the watermark is
         never missed."""
+        for page in self.pages_changed_since(since, page_size=page_size):
+            yield from page
+
+    def pages_changed_since(
+        self, since: datetime | None, *, page_size: int = MAX_PAGE_SIZE
+    ) -> Iterator[list[dict[str, Any]]]:
+        """`list_changed_since`, a page (one request) at a time."""
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1-{MAX_PAGE_SIZE}")
         clauses = ["direction eq 'Incoming'"]
@@ -290,7 +297,7 @@ class ReferralsClient:
             value = page.get("value")
             if not isinstance(value, list):
                 raise PartnerCenterRefused("list referrals: answer has no value array")
-            yield from (item for item in value if isinstance(item, dict))
+            yield [item for item in value if isinstance(item, dict)]
             next_link = page.get("@odata.nextLink")
             url = next_link if isinstance(next_link, str) and next_link else None
             params = None  # the next link carries the query

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,10 @@ from shared.services import intake, lead_changes
 from shared.services.container import Services
 
 log = logging.getLogger(__name__)
+
+# Referrals of one page stored at once: as many as a queue function runs in parallel (host.json's
+# batchSize), since each referral's intake is mostly waiting on storage.
+PULL_WORKERS = 16
 
 
 @dataclass
@@ -97,6 +102,28 @@ def sync_referral(services: Services, referral: dict[str, Any]) -> SyncResult:
     return SyncResult("updated", lead_id)
 
 
+def _store_page(services: Services, page: list[dict[str, Any]], report: PullReport) -> None:
+    """Store one page's referrals at once (each is its own lead; a shared tally shard's lost race
+    is retried by the repository), then move the watermark over the page. A failure leaves the
+    watermark before the first referral that failed, so the next run takes it up again."""
+    with ThreadPoolExecutor(max_workers=PULL_WORKERS, thread_name_prefix="pc-pull") as pool:
+        futures = [pool.submit(sync_referral, services, referral) for referral in page]
+    failure: BaseException | None = None
+    for referral, future in zip(page, futures, strict=True):
+        error = future.exception()
+        if error is not None:
+            failure = failure or error
+            continue
+        report.listed += 1
+        outcome = future.result().outcome
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        moment = _updated_at(referral)
+        if failure is None and moment is not None and (report.watermark is None or moment > report.watermark):
+            report.watermark = moment
+    if failure is not None:
+        raise failure
+
+
 def pull(services: Services, *, page_size: int = MAX_PAGE_SIZE) -> PullReport:
     """One run of the timer: every referral changed since the watermark, then the new watermark."""
     pc = services.settings.partner_center
@@ -109,13 +136,8 @@ def pull(services: Services, *, page_size: int = MAX_PAGE_SIZE) -> PullReport:
     watermark = services.partner_center_state.watermark(pc.partner_id)
     report.watermark = watermark
     try:
-        for referral in client.list_changed_since(watermark, page_size=page_size):
-            report.listed += 1
-            result = sync_referral(services, referral)
-            setattr(report, result.outcome, getattr(report, result.outcome) + 1)
-            moment = _updated_at(referral)
-            if moment is not None and (report.watermark is None or moment > report.watermark):
-                report.watermark = moment
+        for page in client.pages_changed_since(watermark, page_size=page_size):
+            _store_page(services, page, report)
     except (Throttled, PartnerCenterUnavailable) as error:
         # Resumed by the next run from the watermark reached; nothing handled is lost.
         report.stopped_by = type(error).__name__

@@ -42,6 +42,7 @@ class ApiContract:
         self.definition = definition or json.loads(DEFINITION_PATH.read_text(encoding="utf-8"))
         self.base_path = self.definition["basePath"].rstrip("/")
         self._operations: list[tuple[re.Pattern[str], Operation]] = []
+        self._validators: dict[str, Draft4Validator] = {}
         for template, methods in self.definition["paths"].items():
             pattern = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$")
             for method, spec in methods.items():
@@ -58,8 +59,15 @@ class ApiContract:
         return None
 
     def _validator(self, schema: dict[str, Any]) -> Draft4Validator:
-        # The operation's schema with the definitions beside it, so `#/definitions/...` resolves.
-        return Draft4Validator({**schema, "definitions": self.definition["definitions"]})
+        # The operation's schema with the definitions beside it, so `#/definitions/...` resolves;
+        # one validator per schema of the definition, built on first use.
+        key = json.dumps(schema, sort_keys=True)
+        validator = self._validators.get(key)
+        if validator is None:
+            validator = self._validators[key] = Draft4Validator(
+                {**schema, "definitions": self.definition["definitions"]}
+            )
+        return validator
 
     def _schema_errors(self, schema: dict[str, Any], value: Any, where: str) -> list[str]:
         return [
