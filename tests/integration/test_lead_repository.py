@@ -267,7 +267,10 @@ def test_a_lead_row_stored_before_formats_had_a_version_reads_and_is_rewritten_v
 def test_a_new_lead_row_names_its_format_version(services: Services, repo: LeadRepository) -> None:
     partner = unique_partner()
     lead = store(repo, make_lead(partner))
-    assert services.clients.table("Leads").get_entity(partner, f"lead|{lead.id}")["FormatVersion"] == 1
+    assert (
+        services.clients.table("Leads").get_entity(partner, f"lead|{lead.id}")["FormatVersion"]
+        == CURRENT_FORMAT_VERSION
+    )
 
 
 HOSTILE = [
