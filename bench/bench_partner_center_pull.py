@@ -41,7 +41,20 @@ def run(
     policy.reset()
     pages_before = len(stub.api_calls("GET"))
     started = time.perf_counter()
-    report = partner_center_sync.pull(services)
+    report = partner_center_sync.PullReport()
+    interrupted = 0
+    while True:
+        # A storage error ends a run as it would end the timer's; the next run resumes at the
+        # watermark, as the next timer run would.
+        try:
+            one = partner_center_sync.pull(services)
+        except Exception as error:
+            interrupted += 1
+            print(f"run interrupted ({type(error).__name__}); resuming from the watermark")
+            continue
+        for field in ("listed", "created", "updated", "unchanged", "skipped"):
+            setattr(report, field, getattr(report, field) + getattr(one, field))
+        break
     seconds = time.perf_counter() - started
     handled = max(1, report.created + report.updated)
     rows.append(
@@ -55,6 +68,7 @@ def run(
             f"{report.listed / seconds:.0f}",
             len(stub.api_calls("GET")) - pages_before,
             f"{policy.total / handled:.2f}" if report.created + report.updated else f"{policy.total}",
+            interrupted,
         )
     )
     return policy.counts.copy(), handled
@@ -93,6 +107,7 @@ def main() -> None:
                 "referrals/s",
                 "API pages",
                 "storage req / stored referral",
+                "interrupted runs",
             ],
             rows,
         )
