@@ -38,9 +38,12 @@ local.settings.json:
 	cp local.settings.sample.json $@
 
 # Azurite on $(AZURITE_*_PORT) and the functions host on $(PORT), in the foreground; Ctrl-C stops both.
+# `make run PARTNER_CENTER_STUB=contoso` also starts a local Partner Center with seeded referrals.
+PARTNER_CENTER_STUB ?=
 run: bootstrap local.settings.json
 	exec $(PY) -m devhost --azurite --port $(PORT) --static portal/public --dev-auth \
-		--azurite-ports $(AZURITE_BLOB_PORT),$(AZURITE_QUEUE_PORT),$(AZURITE_TABLE_PORT)
+		--azurite-ports $(AZURITE_BLOB_PORT),$(AZURITE_QUEUE_PORT),$(AZURITE_TABLE_PORT) \
+		$(if $(PARTNER_CENTER_STUB),--partner-center-stub $(PARTNER_CENTER_STUB))
 
 # Sample leads in every tab of the host `make run` started (run it in a second terminal); idempotent.
 seed: bootstrap

@@ -18,6 +18,8 @@ from devhost.azurite import Azurite, free_port
 from devhost.config import HostConfig, load_local_settings
 from devhost.functions import enabled_functions, load_app, read_functions
 from devhost.host import FunctionsHost
+from devhost.partner_center import pull_now, start_stub
+from tests.support.partner_center_stub import PartnerCenterStub
 
 logger = logging.getLogger("devhost")
 
@@ -124,6 +126,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         help="settings file whose Values fill in unset environment variables (default: %(default)s)",
     )
     parser.add_argument("--host-json", type=Path, default=Path("host.json"), help="default: %(default)s")
+    parser.add_argument(
+        "--partner-center-stub",
+        metavar="PARTNER_ID",
+        help="also start a local Partner Center with a few seeded referrals for PARTNER_ID, point "
+        "the app's PARTNER_CENTER_* settings at it and pull once (devhost/partner_center.py)",
+    )
     return parser.parse_args(argv)
 
 
@@ -181,7 +189,10 @@ def serve(arguments: argparse.Namespace) -> int:
 
     azurite: Azurite | None = None
     host: FunctionsHost | None = None
+    partner_center: PartnerCenterStub | None = None
     try:
+        if arguments.partner_center_stub:
+            partner_center = start_stub(arguments.partner_center_stub)
         if arguments.azurite:
             blob_port, queue_port, table_port = _azurite_ports(arguments)
             azurite = Azurite(arguments.azurite_location, blob_port, queue_port, table_port).start()
@@ -230,6 +241,8 @@ def serve(arguments: argparse.Namespace) -> int:
             # Taken between the check and now.
             raise PortInUse("the host's HTTP", arguments.host, arguments.port, "--port") from None
         host.start()
+        if partner_center is not None:
+            pull_now(f"http://{arguments.host}:{host.port}")
         # Wait in short slices so the signal handler runs promptly on the main thread.
         while not stop_requested.wait(0.5):
             pass
@@ -239,6 +252,8 @@ def serve(arguments: argparse.Namespace) -> int:
         if azurite is not None:
             azurite.stop()
             logger.info("Azurite stopped")
+        if partner_center is not None:
+            partner_center.stop()
     logger.info("Host stopped")
     return 0
 

@@ -105,6 +105,24 @@ param dailyDigestSchedule string = '0 0 7 * * *'
 @description('NCRONTAB (UTC) of the outbox dispatcher that re-sends lead events left behind.')
 param dispatchEventsSchedule string = '0 */5 * * * *'
 
+@description('NCRONTAB (UTC) of sync_partner_center, the pull of Partner Center referrals.')
+param partnerCenterSyncSchedule string = '0 */5 * * * *'
+
+@description('Root of the Partner Center API (https://api.partner.microsoft.com); empty: the Partner Center sync is off.')
+param partnerCenterApiUrl string = ''
+
+@description('The partner id whose Partner Center referrals this deployment syncs.')
+param partnerCenterPartnerId string = ''
+
+@description('Entra authority issuing Partner Center tokens (https://login.microsoftonline.com/<tenant>).')
+param partnerCenterAuthority string = ''
+
+@description('Client id of the Entra application holding Partner Center\'s delegated permission.')
+param partnerCenterClientId string = ''
+
+@description('Comma-separated hosts allowed to serve the webhook signing certificate; empty: Partner Center\'s own.')
+param partnerCenterWebhookCertHosts string = ''
+
 @description('`dns` checks that a lead\'s email domain accepts mail; `off` skips the lookup.')
 @allowed([
   'dns'
@@ -148,6 +166,11 @@ var tags = {
   'azd-env-name': environmentName
 }
 var functionAppName = '${abbrs.webSitesFunctions}leads-${resourceToken}'
+// Key Vault names are at most 24 characters: 'kv-' + 'pc' + the 13-character token.
+var keyVaultName = '${abbrs.keyVaultVaults}pc${resourceToken}'
+// The secret the operator sets to the Secure Application Model refresh token (docs/DEPLOY.md);
+// the app reads it through a Key Vault reference with its managed identity.
+var partnerCenterRefreshTokenSecretName = 'partner-center-refresh-token'
 // Flex Consumption pulls the app package from this container with the managed identity.
 var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
@@ -165,6 +188,7 @@ var leadTables = [
   'Due'
   'Notifications'
   'Partners'
+  'PartnerCenterSync'
 ]
 var leadQueueNames = [
   'marketplace-leads'
@@ -173,6 +197,8 @@ var leadQueueNames = [
   'lead-notifications'
   'lead-events'
   'lead-backfill'
+  'partner-center-referrals'
+  'partner-center-writeback'
 ]
 // The host moves a message to `<queue>-poison` after maxDequeueCount; create them up front so
 // operators can watch them from the first day.
@@ -271,6 +297,30 @@ module monitoring 'br/public:avm/res/insights/component:0.4.1' = {
   }
 }
 
+// Secrets of the app (the Partner Center refresh token): RBAC only, no access policies; the app's
+// identity may read secrets, the operator may set them (app/rbac.bicep).
+module keyVault 'br/public:avm/res/key-vault/vault:0.13.3' = {
+  name: 'keyVault'
+  scope: rg
+  params: {
+    name: keyVaultName
+    location: location
+    tags: tags
+    sku: 'standard'
+    enableRbacAuthorization: true
+    enablePurgeProtection: true
+    softDeleteRetentionInDays: 90
+    enableVaultForDeployment: false
+    enableVaultForTemplateDeployment: false
+    enableVaultForDiskEncryption: false
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+  }
+}
+
 module email 'app/email.bicep' = {
   name: 'email'
   scope: rg
@@ -292,6 +342,7 @@ module rbac 'app/rbac.bicep' = {
     storageAccountName: storage.outputs.name
     appInsightsName: monitoring.outputs.name
     communicationServiceName: email.outputs.communicationServiceName
+    keyVaultName: keyVault.outputs.name
     managedIdentityPrincipalId: apiIdentity.outputs.principalId
     operatorPrincipalId: principalId
     operatorPrincipalType: principalType
@@ -324,6 +375,13 @@ module api 'app/api.bicep' = {
     flagOverdueSchedule: flagOverdueSchedule
     dailyDigestSchedule: dailyDigestSchedule
     dispatchEventsSchedule: dispatchEventsSchedule
+    partnerCenterSyncSchedule: partnerCenterSyncSchedule
+    partnerCenterApiUrl: partnerCenterApiUrl
+    partnerCenterPartnerId: partnerCenterPartnerId
+    partnerCenterAuthority: partnerCenterAuthority
+    partnerCenterClientId: partnerCenterClientId
+    partnerCenterWebhookCertHosts: partnerCenterWebhookCertHosts
+    partnerCenterRefreshTokenSecretUri: '${keyVault.outputs.uri}secrets/${partnerCenterRefreshTokenSecretName}'
   }
   // The host starts polling queues as soon as the app exists; let it find its roles in place.
   dependsOn: [
@@ -377,4 +435,7 @@ output AZURE_STORAGE_ACCOUNT string = storage.outputs.name
 output ACS_ENDPOINT string = email.outputs.endpoint
 output ACS_EMAIL_SERVICE_NAME string = '${abbrs.communicationEmailServices}${resourceToken}'
 output EMAIL_SENDER_ADDRESS string = email.outputs.senderAddress
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output PARTNER_CENTER_REFRESH_TOKEN_SECRET_NAME string = partnerCenterRefreshTokenSecretName
+output PARTNER_CENTER_WEBHOOK_URL string = '${apiBaseUrl}/partner-center/events'
 output SENDER_DOMAIN_VERIFICATION_RECORDS object = email.outputs.senderDomainVerificationRecords

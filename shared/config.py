@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,15 @@ EXPIRE_LEADS_SCHEDULE = "EXPIRE_LEADS_SCHEDULE"
 OVERDUE_SCHEDULE = "FLAG_OVERDUE_SCHEDULE"
 DIGEST_SCHEDULE = "DAILY_DIGEST_SCHEDULE"
 OUTBOX_DISPATCH_SCHEDULE = "DISPATCH_EVENTS_SCHEDULE"
+# Partner Center Referrals (contract §10). Without an API URL the sync is off.
+PARTNER_CENTER_API_URL = "PARTNER_CENTER_API_URL"
+PARTNER_CENTER_PARTNER_ID = "PARTNER_CENTER_PARTNER_ID"
+PARTNER_CENTER_AUTHORITY = "PARTNER_CENTER_AUTHORITY"
+PARTNER_CENTER_CLIENT_ID = "PARTNER_CENTER_CLIENT_ID"
+# In Azure a Key Vault reference (`@Microsoft.KeyVault(SecretUri=...)`) the platform resolves.
+PARTNER_CENTER_REFRESH_TOKEN = "PARTNER_CENTER_REFRESH_TOKEN"  # noqa: S105 - a setting name
+PARTNER_CENTER_WEBHOOK_CERT_HOSTS = "PARTNER_CENTER_WEBHOOK_CERT_HOSTS"
+PARTNER_CENTER_SYNC_SCHEDULE = "PARTNER_CENTER_SYNC_SCHEDULE"
 # Set by the platform, never by us: "true" where App Service Authentication is on, the only place
 # the X-MS-CLIENT-PRINCIPAL header comes from the platform and not from the caller. The local host
 # sets it too, as it stands in for that sign-in. Not in SETTING_NAMES: no app setting may set it.
@@ -72,6 +82,13 @@ SETTING_NAMES: tuple[str, ...] = (
     OVERDUE_SCHEDULE,
     DIGEST_SCHEDULE,
     OUTBOX_DISPATCH_SCHEDULE,
+    PARTNER_CENTER_API_URL,
+    PARTNER_CENTER_PARTNER_ID,
+    PARTNER_CENTER_AUTHORITY,
+    PARTNER_CENTER_CLIENT_ID,
+    PARTNER_CENTER_REFRESH_TOKEN,
+    PARTNER_CENTER_WEBHOOK_CERT_HOSTS,
+    PARTNER_CENTER_SYNC_SCHEDULE,
 )
 
 DEFAULT_SCHEDULES = {
@@ -79,7 +96,13 @@ DEFAULT_SCHEDULES = {
     OVERDUE_SCHEDULE: "0 5 * * * *",
     DIGEST_SCHEDULE: "0 0 7 * * *",
     OUTBOX_DISPATCH_SCHEDULE: "0 */5 * * * *",
+    PARTNER_CENTER_SYNC_SCHEDULE: "0 */5 * * * *",
 }
+
+# Where Partner Center serves the certificate its webhook events are signed with.
+DEFAULT_WEBHOOK_CERT_HOSTS = ("api.partnercenter.microsoft.com",)
+# The one host a plain-http or local stand-in may use (the local stub, tests).
+LOOPBACK_HOST = "127.0.0.1"
 
 
 class ConfigurationError(Exception):
@@ -103,6 +126,19 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class PartnerCenterSettings:
+    """The Referrals API sync (contract §10); present only when PARTNER_CENTER_API_URL is set."""
+
+    api_url: str
+    partner_id: str
+    authority: str
+    client_id: str
+    refresh_token: str = field(repr=False)
+    # host or host:port, lower case, allowed in a webhook event's X-MS-Certificate-Url.
+    webhook_cert_hosts: tuple[str, ...] = DEFAULT_WEBHOOK_CERT_HOSTS
+
+
+@dataclass(frozen=True)
 class Settings:
     storage: StorageSettings
     email_sender_address: str
@@ -121,6 +157,10 @@ class Settings:
     intake_partner_ids: frozenset[str] | None = None
     # Whether the client principal header may be believed (contract §2).
     app_service_auth_enabled: bool = False
+    # None: the Partner Center sync is off.
+    partner_center: PartnerCenterSettings | None = None
+    # Checked even with the sync off: the webhook route verifies before it answers anything.
+    partner_center_webhook_cert_hosts: tuple[str, ...] = DEFAULT_WEBHOOK_CERT_HOSTS
 
 
 def _split_list(raw: str) -> list[str]:
@@ -158,6 +198,56 @@ def _storage(env: Mapping[str, str]) -> StorageSettings:
     if credential and credential != "managedidentity":
         raise ConfigurationError(STORAGE_CREDENTIAL, "only 'managedidentity' is supported")
     return StorageSettings(None, table_uri, queue_uri, client_id)
+
+
+def is_allowed_url(url: str) -> bool:
+    """https, or http only on the loopback stand-in (the local stub)."""
+    parts = urlsplit(url)
+    if not parts.hostname or parts.username or parts.password:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname == LOOPBACK_HOST)
+
+
+def _webhook_cert_hosts(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = env.get(PARTNER_CENTER_WEBHOOK_CERT_HOSTS, "").strip()
+    if not raw:
+        return DEFAULT_WEBHOOK_CERT_HOSTS
+    hosts = tuple(host.lower() for host in _split_list(raw))
+    for host in hosts:
+        if "/" in host or "@" in host or not urlsplit(f"//{host}").hostname:
+            raise ConfigurationError(
+                PARTNER_CENTER_WEBHOOK_CERT_HOSTS, f"{host!r} is not a host or host:port"
+            )
+    return hosts
+
+
+def _partner_center(env: Mapping[str, str]) -> PartnerCenterSettings | None:
+    api_url = env.get(PARTNER_CENTER_API_URL, "").strip().rstrip("/")
+    if not api_url:
+        return None
+    if not is_allowed_url(api_url):
+        raise ConfigurationError(PARTNER_CENTER_API_URL, "must be an https URL (http only on 127.0.0.1)")
+    values = {}
+    for name in (
+        PARTNER_CENTER_PARTNER_ID,
+        PARTNER_CENTER_AUTHORITY,
+        PARTNER_CENTER_CLIENT_ID,
+        PARTNER_CENTER_REFRESH_TOKEN,
+    ):
+        values[name] = env.get(name, "").strip()
+        if not values[name]:
+            raise ConfigurationError(name, f"is required when {PARTNER_CENTER_API_URL} is set")
+    authority = values[PARTNER_CENTER_AUTHORITY].rstrip("/")
+    if not is_allowed_url(authority):
+        raise ConfigurationError(PARTNER_CENTER_AUTHORITY, "must be an https URL (http only on 127.0.0.1)")
+    return PartnerCenterSettings(
+        api_url=api_url,
+        partner_id=values[PARTNER_CENTER_PARTNER_ID],
+        authority=authority,
+        client_id=values[PARTNER_CENTER_CLIENT_ID],
+        refresh_token=values[PARTNER_CENTER_REFRESH_TOKEN],
+        webhook_cert_hosts=_webhook_cert_hosts(env),
+    )
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -199,6 +289,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         if env.get(INTAKE_PARTNER_IDS, "").strip()
         else None,
         app_service_auth_enabled=env.get(APP_SERVICE_AUTH_ENABLED, "").strip().lower() == "true",
+        partner_center=_partner_center(env),
+        partner_center_webhook_cert_hosts=_webhook_cert_hosts(env),
     )
 
 

@@ -17,6 +17,7 @@ from devhost.azurite import Azurite
 from devhost.process import HostProcess
 from shared.config import DEFAULT_SCHEDULES, load_settings
 from shared.services.container import Services
+from tests.support.partner_center_stub import PartnerCenterStub
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,3 +118,11 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, interval: f
 @pytest.fixture(scope="session", autouse=True)
 def _no_proxy() -> None:
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def partner_center() -> Iterator[PartnerCenterStub]:
+    """A local Partner Center; the test fails if anything exchanged with it left the API definition."""
+    with PartnerCenterStub() as stub:
+        yield stub
+        stub.assert_conforms()

@@ -35,6 +35,14 @@ param dailyDigestSchedule string
 param dispatchEventsSchedule string
 @description('Comma-separated partner ids whose leads this deployment takes in; empty = any partner.')
 param intakePartnerIds string = ''
+param partnerCenterSyncSchedule string
+param partnerCenterApiUrl string = ''
+param partnerCenterPartnerId string = ''
+param partnerCenterAuthority string = ''
+param partnerCenterClientId string = ''
+param partnerCenterWebhookCertHosts string = ''
+@description('Versionless URI of the Key Vault secret holding the Partner Center refresh token.')
+param partnerCenterRefreshTokenSecretUri string
 
 var storageSuffix = environment().suffixes.storage
 
@@ -79,6 +87,17 @@ var appSettings = {
   FLAG_OVERDUE_SCHEDULE: flagOverdueSchedule
   DAILY_DIGEST_SCHEDULE: dailyDigestSchedule
   DISPATCH_EVENTS_SCHEDULE: dispatchEventsSchedule
+  PARTNER_CENTER_SYNC_SCHEDULE: partnerCenterSyncSchedule
+
+  // Partner Center Referrals (off while PARTNER_CENTER_API_URL is empty). The refresh token is a
+  // Key Vault reference the platform resolves with the app's identity (keyVaultReferenceIdentity
+  // below); versionless, so a new secret version is picked up without a deployment.
+  PARTNER_CENTER_API_URL: partnerCenterApiUrl
+  PARTNER_CENTER_PARTNER_ID: partnerCenterPartnerId
+  PARTNER_CENTER_AUTHORITY: partnerCenterAuthority
+  PARTNER_CENTER_CLIENT_ID: partnerCenterClientId
+  PARTNER_CENTER_WEBHOOK_CERT_HOSTS: partnerCenterWebhookCertHosts
+  PARTNER_CENTER_REFRESH_TOKEN: '@Microsoft.KeyVault(SecretUri=${partnerCenterRefreshTokenSecretUri})'
 
   // App Service Authentication (platform, not read by the code): sign-in uses the managed
   // identity as a federated credential of the app registration instead of a client secret,
@@ -96,6 +115,8 @@ module functionApp 'br/public:avm/res/web/site:0.15.1' = {
     tags: union(tags, { 'azd-service-name': serviceName })
     serverFarmResourceId: appServicePlanId
     httpsOnly: true
+    // Key Vault references are resolved with the user-assigned identity (the only one the app has).
+    keyVaultAccessIdentityResourceId: identityId
     managedIdentities: {
       systemAssigned: false
       userAssignedResourceIds: [

@@ -20,13 +20,15 @@ param clientId string
 @description('Tenant of the app registration.')
 param tenantId string
 
-// The routes of CONTRACT.md §2 that need no user: health probe, API description, and the
-// marketplace intake (protected by its function key instead). Easy Auth lets every path
-// through, so these are listed for the record (and the tests), not enforced here.
+// The routes of CONTRACT.md §2 that need no user: health probe, API description, the marketplace
+// intake (protected by its function key instead) and Partner Center's webhook events (verified by
+// their signature). Easy Auth lets every path through, so these are listed for the record (and
+// the tests), not enforced here.
 var anonymousPaths = [
   '/api/health'
   '/api/openapi.json'
   '/api/marketplace/leads'
+  '/api/partner-center/events'
 ]
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {

@@ -11,14 +11,18 @@
 //   ACS               Communication and Email         the built-in role Microsoft documents for
 //                     Service Owner                   sending ACS email with an Entra token;
 //                                                      scoped to the one Communication Service
+//   Key Vault         Key Vault Secrets User          read the Partner Center refresh token
+//                                                      (a Key Vault reference in the app settings)
 //
 // The person (or pipeline) running azd, when its object id is known: read the queues and
-// tables and put a fixed poison message back (docs/DEPLOY.md, "Watching it"); nothing more.
+// tables and put a fixed poison message back (docs/DEPLOY.md, "Watching it"), and set the
+// vault's secrets (Key Vault Secrets Officer: the refresh token); nothing more.
 // azd deploys the code through the Function App's publish endpoint with an Entra token, so the
 // deployer needs no blob data role.
 param storageAccountName string
 param appInsightsName string
 param communicationServiceName string
+param keyVaultName string
 param managedIdentityPrincipalId string
 
 @description('Object id of the principal running azd; empty: no operator data access.')
@@ -41,6 +45,8 @@ var roles = {
   storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   communicationAndEmailServiceOwner: '09976791-48a7-449e-bb21-39d1a415f350'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 }
 var appStorageRoles = [
   roles.storageBlobDataOwner
@@ -63,6 +69,10 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
 
 resource communicationService 'Microsoft.Communication/communicationServices@2023-04-01' existing = {
   name: communicationServiceName
+}
+
+resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: keyVaultName
 }
 
 resource storageRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
@@ -106,5 +116,25 @@ resource acsRoleAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' 
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.communicationAndEmailServiceOwner)
     principalId: managedIdentityPrincipalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+resource keyVaultSecretsUserAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(keyVault.id, managedIdentityPrincipalId, roles.keyVaultSecretsUser)
+  scope: keyVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: managedIdentityPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource operatorSecretsOfficerAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorPrincipalId)) {
+  name: guid(keyVault.id, operatorPrincipalId, roles.keyVaultSecretsOfficer)
+  scope: keyVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
+    principalId: operatorPrincipalId
+    principalType: operatorPrincipalType
   }
 }

@@ -6,7 +6,9 @@ stored shape changes only with a new version, read alongside the old ones, so ev
 already stored still reads.
 
 Version 1 is the JSON leads were stored as before the format had a version: a row without a
-`FormatVersion` column is version 1. Version 2 adds the lead's owner.
+`FormatVersion` column is version 1. Version 2 adds the lead's `owner` and `partnerCenter` (the
+lead's referral in Partner Center), so code that knows only version 1 refuses such a row rather
+than dropping them on its next save.
 """
 
 from __future__ import annotations
@@ -74,6 +76,19 @@ class StoredDealV1(_StoredV1):
         return int(value) if value == value.to_integral_value() else float(value)
 
 
+class StoredPartnerCenterV2(_StoredV1):
+    referral_id: str
+    sync_state: str = "Synced"
+    sync_error: str | None = None
+    synced_date_time: datetime | None = None
+    referral_etag: str | None = None
+    referral_base: dict[str, Any] = Field(default_factory=dict)
+
+    @field_serializer("synced_date_time")
+    def _iso(self, moment: datetime | None) -> str | None:
+        return utc_iso(moment)
+
+
 class StoredLeadV1(_StoredV1):
     """Version 1: every lead field in camelCase, enums by value, times as ISO 8601 UTC with a `Z`."""
 
@@ -130,9 +145,11 @@ class StoredLeadV1(_StoredV1):
 
 
 class StoredLeadV2(StoredLeadV1):
-    """Version 2: version 1 and the lead's `owner` (a version 1 lead reads with no owner)."""
+    """Version 2: version 1, the lead's `owner` and its `partnerCenter` link (a version 1 lead
+    reads with neither)."""
 
     owner: StoredOwnerV1 | None = None
+    partner_center: StoredPartnerCenterV2 | None = None
 
     @classmethod
     def from_lead(cls, lead: Lead) -> StoredLeadV2:
@@ -153,6 +170,8 @@ def _field_values(lead: Lead | StoredLeadV1) -> dict[str, Any]:
     fields["team"] = [member.__dict__ for member in lead.team]
     owner = getattr(lead, "owner", None)  # version 1 has none
     fields["owner"] = None if owner is None else owner.__dict__
+    link = getattr(lead, "partner_center", None)  # version 1 has none
+    fields["partner_center"] = None if link is None else link.__dict__
     return fields
 
 

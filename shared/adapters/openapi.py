@@ -30,7 +30,7 @@ from shared.domain.commands import (
 from shared.domain.enums import ActionKind, DeclineReason, HistoryAction, SpamFlag, Status, Urgency
 from shared.domain.errors import DetailCode
 from shared.domain.insights import GroupBy, InsightsParameters, Interval
-from shared.domain.lead import INTERNAL_FIELDS, Lead, WireModel
+from shared.domain.lead import INTERNAL_FIELDS, PARTNER_CENTER_INTERNAL_FIELDS, Lead, WireModel
 from shared.domain.lead_ids import LEAD_ID_PATTERN
 from shared.domain.lead_query import (
     CONTINUATION_TOKEN_FORMAT,
@@ -273,6 +273,20 @@ _ERROR_TEXT = {
 }
 
 
+# Partner Center's webhook event (contract §10); the signature, not the schema, decides.
+_PARTNER_CENTER_EVENT: dict[str, Any] = {
+    "type": "object",
+    "required": ["EventName", "ResourceUri", "ResourceName", "ResourceChangeUtcDate"],
+    "properties": {
+        "EventName": {"type": "string"},
+        "ResourceUri": {"type": "string"},
+        "ResourceName": {"type": "string"},
+        "AuditUri": {"type": ["string", "null"]},
+        "ResourceChangeUtcDate": {"type": "string"},
+    },
+}
+
+
 # The marketplace's lead format (contract §3a) as far as a schema can say it: the customer and its
 # company are required. Routing (PartnerId or the publisher in LeadSource) and the call to action
 # (CallToAction, ActionCode or the action in LeadSource) are chosen among several fields, which the
@@ -442,6 +456,10 @@ def _components() -> tuple[dict[tuple[type[BaseModel], str], dict[str, str]], di
         resource["properties"].pop(to_camel(internal), None)
         resource["required"].remove(to_camel(internal))
     resource["required"].remove("hasRelatedLeads")
+    link = definitions["PartnerCenterLink"]
+    for internal in PARTNER_CENTER_INTERNAL_FIELDS:
+        link["properties"].pop(internal)
+        link["required"].remove(internal)
     # pydantic types the keys as any model or dataclass; only the models above are passed.
     return cast(dict[tuple[type[BaseModel], str], dict[str, str]], dict(refs)), definitions
 
@@ -650,6 +668,45 @@ def openapi_document() -> dict[str, Any]:
                 "security": [{"functionKeyQuery": []}, {"functionKeyHeader": []}],
             }
         },
+        "/api/partner-center/events": {
+            "post": {
+                "operationId": "receive_partner_center_event",
+                "summary": "Partner Center webhook events (contract §10). Not behind sign-in: an event is "
+                "believed only when its RSA-SHA256 signature (`Authorization: Signature <base64>`) verifies "
+                "over the exact body with the certificate at `X-MS-Certificate-Url`, on a host of "
+                "PARTNER_CENTER_WEBHOOK_CERT_HOSTS; a missing, bad or replayed signature, or an event over "
+                "24 hours from now, answers 401 and changes nothing. A good referral event is answered 202 "
+                "and its `ResourceUri` is read afterwards.",
+                "parameters": [
+                    {
+                        "name": name,
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": description,
+                    }
+                    for name, description in (
+                        ("X-MS-Certificate-Url", "Where the signing certificate is served"),
+                        ("X-MS-Signature-Algorithm", "`rsa-sha256`"),
+                    )
+                ],
+                "requestBody": {"required": True, "content": _json(_PARTNER_CENTER_EVENT)},
+                "responses": {
+                    "202": {
+                        "description": "Verified and accepted",
+                        "content": _json(
+                            {
+                                "type": "object",
+                                "properties": {"status": {"const": "accepted"}},
+                                "required": ["status"],
+                            }
+                        ),
+                    },
+                    **_errors(400, 401, 413, 503),
+                },
+                "security": [{"partnerCenterSignature": []}],
+            }
+        },
         "/api/health": {
             "get": {
                 "operationId": "health",
@@ -725,6 +782,13 @@ def openapi_document() -> dict[str, Any]:
                     "in": "header",
                     "name": "x-functions-key",
                     "description": "The function key, as a header.",
+                },
+                "partnerCenterSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "`Signature <base64 RSA-SHA256 of the body>`, checked with the "
+                    "certificate named by `X-MS-Certificate-Url`.",
                 },
             },
         },

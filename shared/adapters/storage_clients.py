@@ -43,7 +43,9 @@ LEADS_TABLE = "Leads"
 DUE_TABLE = "Due"
 NOTIFICATIONS_TABLE = "Notifications"
 PARTNERS_TABLE = "Partners"
-TABLES = (LEADS_TABLE, DUE_TABLE, NOTIFICATIONS_TABLE, PARTNERS_TABLE)
+# Partner Center sync state: the pull's watermark and the webhook signatures already seen.
+PARTNER_CENTER_TABLE = "PartnerCenterSync"
+TABLES = (LEADS_TABLE, DUE_TABLE, NOTIFICATIONS_TABLE, PARTNERS_TABLE, PARTNER_CENTER_TABLE)
 
 
 def managed_identity_credential(client_id: str | None) -> TokenCredential:

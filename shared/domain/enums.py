@@ -99,6 +99,18 @@ class HistoryAction(StrEnum):
     LEAD_EXPIRED = "LeadExpired"
     URGENCY_OVERDUE = "UrgencyOverdue"
     OWNER_ASSIGNED = "OwnerAssigned"
+    # Partner Center Referrals (contract §10).
+    PARTNER_CENTER_SYNCED = "PartnerCenterSynced"
+    PARTNER_CENTER_SYNC_FAILED = "PartnerCenterSyncFailed"
+    PARTNER_CENTER_UPDATED = "PartnerCenterUpdated"
+
+
+class SyncState(StrEnum):
+    """Where a Partner Center lead's write-back stands (contract §4, §10)."""
+
+    SYNCED = "Synced"
+    PENDING = "Pending"
+    FAILED = "Failed"
 
 
 class EventType(StrEnum):

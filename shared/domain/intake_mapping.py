@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shared.domain.countries import to_alpha2
 from shared.domain.enums import CallToAction, LeadSource, LeadType, Qualification, Stage, Status
 from shared.domain.errors import DetailCode, detail_code
-from shared.domain.lead import Customer, Lead, Offer, is_lifecycle
+from shared.domain.lead import Customer, Lead, Offer, PartnerCenterLink, is_lifecycle
 from shared.domain.strict_json import JsonRefused, loads_strict
 
 
@@ -87,6 +87,8 @@ class NewLead:
     created_date_time: datetime | None
     # The inbound field the creation time came from, to name it when it is refused.
     created_field: str = "createdDateTime"
+    # Set when the lead comes from Partner Center's Referrals API (the pull or a webhook).
+    partner_center: PartnerCenterLink | None = None
 
     def check_created(self, now: datetime) -> None:
         """Refuse a creation time outside [EARLIEST_CREATED, now + CLOCK_SKEW_ALLOWANCE]."""
@@ -126,6 +128,7 @@ class NewLead:
             updated_date_time=now,
             arrived_date_time=now,
             expiration_date_time=created + timedelta(days=expiry_days) if lifecycle else None,
+            partner_center=self.partner_center,
         )
 
 

@@ -26,6 +26,7 @@ from shared.domain.enums import (
     Quality,
     Stage,
     Status,
+    SyncState,
     Urgency,
 )
 
@@ -87,6 +88,28 @@ class Deal(WireModel):
         return int(value) if value == value.to_integral_value() else float(value)
 
 
+class PartnerCenterLink(WireModel):
+    """A lead's referral in Partner Center (contract §4 `partnerCenter`, §10)."""
+
+    referral_id: str
+    sync_state: SyncState = SyncState.SYNCED
+    sync_error: str | None = None
+    synced_date_time: datetime | None = None
+    # Not in the resource (PARTNER_CENTER_INTERNAL_FIELDS): the referral's eTag as last read or
+    # written (the If-Match of the next write-back; an unchanged eTag on a pull means nothing to
+    # do), and the mapped fields as Partner Center last sent them, the base of the merge rule
+    # (`shared/domain/partner_center.py`).
+    referral_etag: str | None = None
+    referral_base: dict[str, Any] = Field(default_factory=dict)
+
+    @field_serializer("synced_date_time")
+    def _iso(self, moment: datetime | None) -> str | None:
+        return utc_iso(moment)
+
+
+PARTNER_CENTER_INTERNAL_FIELDS = ("referralEtag", "referralBase")
+
+
 def utc_iso(moment: datetime | None) -> str | None:
     """ISO 8601 UTC with a `Z`, millisecond precision: the contract's date-time form."""
     if moment is None:
@@ -127,6 +150,8 @@ class Lead(WireModel):
     deal: Deal | None = None
     team: list[TeamMember] = Field(default_factory=list)
     owner: Owner | None = None
+    # Set on leads that came from Partner Center's Referrals API; None on every other lead.
+    partner_center: PartnerCenterLink | None = None
     # When the service stored the lead (its day of arrival counts for the daily email limit).
     arrived_date_time: datetime | None = None
     # Set by the overdue sweep, so the `UrgencyOverdue` history entry is written once.
@@ -161,6 +186,9 @@ class Lead(WireModel):
     def to_resource(self, *, now: datetime, urgency_hours: int, favorite: bool, etag: str) -> dict[str, Any]:
         """The contract's lead resource (§4) as JSON-ready data."""
         body = self.model_dump(mode="json", by_alias=True, exclude=set(INTERNAL_FIELDS))
+        if body["partnerCenter"] is not None:
+            for name in PARTNER_CENTER_INTERNAL_FIELDS:
+                body["partnerCenter"].pop(name)
         body["urgency"] = self.urgency_at(now, urgency_hours)
         body["favorite"] = favorite
         body["eTag"] = etag

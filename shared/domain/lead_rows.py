@@ -12,6 +12,7 @@ from shared.domain.derived_rows import Contributor
 from shared.domain.insights import InsightsContributor
 from shared.domain.lead_counters import TabCounters
 from shared.domain.lead_index import ExpiryOrder, SearchWords
+from shared.domain.partner_center_writeback import PendingWriteBackRows
 
 CONTRIBUTORS: tuple[Contributor, ...] = (
     TabCounters(),
@@ -20,4 +21,5 @@ CONTRIBUTORS: tuple[Contributor, ...] = (
     ExpiryOrder(),
     InsightsContributor(),
     RelatedLeads(),
+    PendingWriteBackRows(),
 )

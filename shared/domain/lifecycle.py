@@ -404,6 +404,15 @@ def record_overdue(lead: Lead, *, now: datetime) -> Change:
     )
 
 
+def record_system_change(
+    lead: Lead, updates: dict[str, Any], *, action: HistoryAction, now: datetime, details: dict[str, Any]
+) -> Change:
+    """A change the service makes on its own that moves no status and sends no event."""
+    return _record(
+        lead, updates, history_action=action, event_type=None, actor=SYSTEM_ACTOR, now=now, details=details
+    )
+
+
 def record_validation(
     lead: Lead, updates: dict[str, Any], *, now: datetime, details: dict[str, Any]
 ) -> Change:

@@ -9,6 +9,10 @@ LEAD_NOTIFICATIONS_QUEUE = "lead-notifications"
 LEAD_EVENTS_QUEUE = "lead-events"
 # Operators start a backfill of derived rows here (`{}`); the function queues its own chunks.
 LEAD_BACKFILL_QUEUE = "lead-backfill"
+# A verified Partner Center webhook event's referral, read after the event was answered.
+PARTNER_CENTER_FETCH_QUEUE = "partner-center-referrals"
+# A Partner Center lead's change to write back to its referral: `{"partnerId", "leadId"}`.
+PARTNER_CENTER_WRITEBACK_QUEUE = "partner-center-writeback"
 QUEUES = (
     MARKETPLACE_LEADS_QUEUE,
     REFERRALS_QUEUE,
@@ -16,6 +20,8 @@ QUEUES = (
     LEAD_NOTIFICATIONS_QUEUE,
     LEAD_EVENTS_QUEUE,
     LEAD_BACKFILL_QUEUE,
+    PARTNER_CENTER_FETCH_QUEUE,
+    PARTNER_CENTER_WRITEBACK_QUEUE,
 )
 
 

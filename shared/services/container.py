@@ -19,6 +19,9 @@ from shared.adapters.mail_domain_resolver import MailDomainResolver
 from shared.adapters.message_queues import EventPublisher, MessageQueues
 from shared.adapters.notification_log import NotificationLog
 from shared.adapters.notification_settings_store import NotificationSettingsStore
+from shared.adapters.partner_center import ReferralsClient, RefreshTokenProvider
+from shared.adapters.partner_center_state import PartnerCenterState
+from shared.adapters.partner_center_writeback_rows import PendingWriteBackRows
 from shared.adapters.partner_registry import PartnerRegistry
 from shared.adapters.routing_store import RoutingStore
 from shared.adapters.storage_clients import (
@@ -28,6 +31,7 @@ from shared.adapters.storage_clients import (
     StorageClients,
     clients_for,
 )
+from shared.adapters.webhook_certificates import CertificateStore
 from shared.config import Settings, settings
 from shared.domain.contact_validation import DomainStatusLookup
 
@@ -93,6 +97,27 @@ class Services:
         if self.settings.email_deliverability_check != "dns":
             return None
         return MailDomainResolver.from_settings(self.settings)
+
+    @cached_property
+    def referrals_client(self) -> ReferralsClient | None:
+        """Partner Center's Referrals API; None while the sync is off."""
+        pc = self.settings.partner_center
+        if pc is None:
+            return None
+        tokens = RefreshTokenProvider(pc.authority, pc.client_id, pc.refresh_token)
+        return ReferralsClient(pc.api_url, tokens)
+
+    @cached_property
+    def partner_center_writeback_rows(self) -> PendingWriteBackRows:
+        return PendingWriteBackRows(self.clients.table(LEADS_TABLE))
+
+    @cached_property
+    def partner_center_state(self) -> PartnerCenterState:
+        return PartnerCenterState(self.clients)
+
+    @cached_property
+    def webhook_certificates(self) -> CertificateStore:
+        return CertificateStore(self.settings.partner_center_webhook_cert_hosts)
 
     def register_partner(self, partner_id: str) -> None:
         self.partners.register(partner_id)

@@ -93,7 +93,13 @@ def ingest(services: Services, raw: bytes | str, mapper: Mapper) -> IntakeResult
 
     Raises UnprocessableLead for a message that can never succeed.
     """
-    new_lead = _mapped(services, parse_json_object(raw), mapper)
+    return store_new_lead(services, _mapped(services, parse_json_object(raw), mapper))
+
+
+def store_new_lead(services: Services, new_lead: NewLead) -> IntakeResult:
+    """Store a mapped lead once by its idempotency key, then the idempotent steps after it
+    (partner registration, due row, validation, `LeadCreated`); `created` False when the key
+    was already stored (its lead is returned, unchanged)."""
     _check_partner_accepted(services, new_lead.partner_id)
     now = services.clock()
     lead = new_lead.to_lead(

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.adapters.lead_repository import ConcurrentUpdate, StoredLead, index_columns
+from shared.domain import partner_center_writeback
 from shared.domain.errors import precondition_failed
 from shared.domain.lifecycle import Change
+from shared.domain.queues import PARTNER_CENTER_WRITEBACK_QUEUE
 from shared.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,8 @@ def change(
         decided = decide(stored, services.clock())
         if decided is None:
             return Outcome(None, stored)
+        # A Partner Center lead's answer is written back later, from a queue: stored as pending.
+        decided = partner_center_writeback.mark_pending(decided)
         try:
             etag = services.leads.save(decided, stored)
         except ConcurrentUpdate:
@@ -116,6 +120,14 @@ def change(
 
 
 def publish(services: Services, stored_change: Change) -> None:
-    """Send a stored change's event now; the outbox row keeps it for the dispatcher if this fails."""
+    """Send a stored change's event now; the outbox row keeps it for the dispatcher if this fails.
+
+    Likewise its Partner Center write-back, whose pending row the dispatcher reads.
+    """
     if stored_change.event is not None:
         services.events.publish(stored_change.event)
+    if partner_center_writeback.needs_write_back(stored_change):
+        services.queues.send(
+            PARTNER_CENTER_WRITEBACK_QUEUE,
+            {"partnerId": stored_change.lead.partner_id, "leadId": stored_change.lead.id},
+        )

@@ -18,7 +18,7 @@ from shared.adapters.email_senders import EmailSender, OutboxSender
 from shared.adapters.lead_repository import StoredLead
 from shared.domain import lifecycle
 from shared.domain.enums import Stage
-from shared.services import lead_changes
+from shared.services import lead_changes, partner_center_writeback
 from shared.services.container import Services
 
 log = logging.getLogger("leads.sweeps")
@@ -154,4 +154,5 @@ def dispatch_pending_events(services: Services, *, grace: timedelta = OUTBOX_GRA
     sent = sum(services.events.publish_left_behind(p, occurred_before=cutoff) for p in services.partner_ids())
     if sent:
         log.info("dispatch_pending_events: sent %d events left in the outbox", sent)
+    partner_center_writeback.redrive_pending(services)
     return sent

@@ -46,7 +46,12 @@ HOST_SETTINGS = {
     "PYTHON_THREADPOOL_THREAD_COUNT",
 }
 
-ANONYMOUS_ROUTES = {"/api/health", "/api/openapi.json", "/api/marketplace/leads"}
+ANONYMOUS_ROUTES = {
+    "/api/health",
+    "/api/openapi.json",
+    "/api/marketplace/leads",
+    "/api/partner-center/events",
+}
 
 # pycep-parser (and so checkov) predates Bicep's `extension` statement, which app/entra.bicep
 # needs for the Microsoft Graph types; the statement is blanked (line numbers kept) before
@@ -279,6 +284,7 @@ def test_schedule_parameters_default_to_the_code_defaults(parsed: dict[str, dict
         "FLAG_OVERDUE_SCHEDULE": parameters["flagOverdueSchedule"]["default"],
         "DAILY_DIGEST_SCHEDULE": parameters["dailyDigestSchedule"]["default"],
         "DISPATCH_EVENTS_SCHEDULE": parameters["dispatchEventsSchedule"]["default"],
+        "PARTNER_CENTER_SYNC_SCHEDULE": parameters["partnerCenterSyncSchedule"]["default"],
     }
     assert bicep_defaults == DEFAULT_SCHEDULES
     azd_defaults = json.loads((INFRA_DIR / "main.parameters.json").read_text(encoding="utf-8"))["parameters"]
@@ -342,6 +348,9 @@ BUILT_IN_ROLES = {
     "monitoringMetricsPublisher": "3913510d-42f4-4e42-8a64-420c390055eb",
     # The built-in role ACS documents for sending email with a Microsoft Entra identity.
     "communicationAndEmailServiceOwner": "09976791-48a7-449e-bb21-39d1a415f350",
+    # Read secrets (the app: the Partner Center refresh token) / set them (the operator).
+    "keyVaultSecretsUser": "4633458b-17de-408a-b874-0445c86b69e6",
+    "keyVaultSecretsOfficer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
 }
 
 
@@ -356,6 +365,25 @@ def test_identity_gets_the_data_roles_it_needs(parsed: dict[str, dict[str, Any]]
     acs = rbac["resources"]["acsRoleAssignment"]["config"]
     assert acs["scope"] == "communicationService"
     assert "communicationAndEmailServiceOwner" in json.dumps(acs["properties"]["roleDefinitionId"])
+    vault = rbac["resources"]["keyVaultSecretsUserAssignment"]["config"]
+    assert vault["scope"] == "keyVault"
+    assert "keyVaultSecretsUser" in json.dumps(vault["properties"]["roleDefinitionId"])
+    assert "managedIdentityPrincipalId" in json.dumps(vault["properties"]["principalId"])
+
+
+def test_the_partner_center_refresh_token_is_a_key_vault_reference(parsed: dict[str, dict[str, Any]]) -> None:
+    # The token is never a literal app setting: the platform resolves the reference with the
+    # app's identity, which the vault (RBAC, no access policies) lets read secrets.
+    settings = _bicep_app_settings(parsed)
+    reference = json.dumps(settings["PARTNER_CENTER_REFRESH_TOKEN"])
+    assert reference.startswith('"@Microsoft.KeyVault(SecretUri=${partnerCenterRefreshTokenSecretUri})')
+    api = _tree(parsed, "app/api.bicep")
+    assert (
+        api["modules"]["functionApp"]["config"]["params"]["keyVaultAccessIdentityResourceId"] == "identityId"
+    )
+    vault = _tree(parsed, "main.bicep")["modules"]["keyVault"]["config"]["params"]
+    assert vault["enableRbacAuthorization"] is True
+    assert "accessPolicies" not in vault
 
 
 def test_no_custom_role_is_defined() -> None:

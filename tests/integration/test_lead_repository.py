@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from shared.adapters.lead_format import CURRENT_FORMAT_VERSION
 from shared.adapters.lead_repository import ConcurrentUpdate, DuplicateLead, LeadRepository
 from shared.domain import lifecycle
 from shared.domain.commands import AcceptBody
@@ -258,7 +259,7 @@ def test_a_lead_row_stored_before_formats_had_a_version_reads_and_is_rewritten_v
 
     body = AcceptBody.model_validate(accept_body())
     repo.save(lifecycle.accept(stored.lead, body, actor="u1", now=BASE), stored)
-    assert table.get_entity(partner, f"lead|{lead.id}")["FormatVersion"] == 2
+    assert table.get_entity(partner, f"lead|{lead.id}")["FormatVersion"] == CURRENT_FORMAT_VERSION
     accepted = repo.get(partner, lead.id)
     assert accepted is not None and accepted.lead.deal is not None
 
@@ -266,7 +267,10 @@ def test_a_lead_row_stored_before_formats_had_a_version_reads_and_is_rewritten_v
 def test_a_new_lead_row_names_its_format_version(services: Services, repo: LeadRepository) -> None:
     partner = unique_partner()
     lead = store(repo, make_lead(partner))
-    assert services.clients.table("Leads").get_entity(partner, f"lead|{lead.id}")["FormatVersion"] == 2
+    assert (
+        services.clients.table("Leads").get_entity(partner, f"lead|{lead.id}")["FormatVersion"]
+        == CURRENT_FORMAT_VERSION
+    )
 
 
 HOSTILE = [

@@ -15,8 +15,8 @@ from shared.adapters.lead_format import (
     lead_from_json,
     lead_to_json,
 )
-from shared.domain.enums import CallToAction, EmailValidity, LeadType, Stage, Status
-from shared.domain.lead import Customer, Deal, Lead, Offer, Owner, TeamMember
+from shared.domain.enums import CallToAction, EmailValidity, LeadType, Stage, Status, SyncState
+from shared.domain.lead import Customer, Deal, Lead, Offer, Owner, PartnerCenterLink, TeamMember
 
 T = datetime(2026, 11, 20, 8, 0, 1, 234000, tzinfo=UTC)
 
@@ -92,14 +92,32 @@ def test_version_1_is_written_exactly_as_leads_were_stored_before() -> None:
     assert StoredLeadV1.from_lead(LEAD).model_dump_json(by_alias=True) == UNVERSIONED
 
 
-def test_version_2_is_version_1_with_the_owner() -> None:
+def test_version_2_is_version_1_with_the_owner_and_the_partner_center_link() -> None:
     version, data = lead_to_json(LEAD)
     assert (version, CURRENT_FORMAT_VERSION) == (2, 2)
-    assert data == UNVERSIONED[:-1] + ',"owner":null}'
+    assert data == UNVERSIONED[:-1] + ',"owner":null,"partnerCenter":null}'
     owned = LEAD.model_copy(update={"owner": Owner(user_id="u-7", name="Ann")})
     version, data = lead_to_json(owned)
     assert '"owner":{"userId":"u-7","name":"Ann"}' in data
     assert lead_from_json(data, version) == owned
+
+
+def test_the_partner_center_link_reads_back() -> None:
+    linked = LEAD.model_copy(
+        update={
+            "partner_center": PartnerCenterLink(
+                referral_id="ref-1",
+                sync_state=SyncState.FAILED,
+                sync_error="Partner Center refused: 400",
+                synced_date_time=T,
+                referral_etag='"7-abc"',
+                referral_base={"customer.company": "Fabrikam BV", "customerRequestedContact": True},
+            )
+        }
+    )
+    version, data = lead_to_json(linked)
+    assert lead_from_json(data, version) == linked
+    assert '"referralEtag":"\\"7-abc\\""' in data
 
 
 def test_a_lead_stored_before_owners_existed_has_no_owner() -> None:

@@ -51,6 +51,7 @@ CONTRACT_ROUTES = {
     ("/api/settings/notifications", "get"),
     ("/api/settings/notifications", "put"),
     ("/api/marketplace/leads", "post"),
+    ("/api/partner-center/events", "post"),
     ("/api/health", "get"),
     ("/api/openapi.json", "get"),
 }

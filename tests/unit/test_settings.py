@@ -243,3 +243,69 @@ def test_intake_partner_ids_unset_accepts_every_partner(
 ) -> None:
     env = {"AzureWebJobsStorage": AZURITE} | ({"INTAKE_PARTNER_IDS": raw} if raw is not None else {})
     assert load_settings(env).intake_partner_ids == expected
+
+
+PARTNER_CENTER = {
+    "PARTNER_CENTER_API_URL": "https://api.partner.microsoft.com/",
+    "PARTNER_CENTER_PARTNER_ID": "contoso",
+    "PARTNER_CENTER_AUTHORITY": "https://login.microsoftonline.com/00000000-0000-0000-0000-00000000000a",
+    "PARTNER_CENTER_CLIENT_ID": "00000000-0000-0000-0000-00000000000b",
+    "PARTNER_CENTER_REFRESH_TOKEN": "0.refresh",
+}
+
+
+def test_partner_center_sync_is_off_without_an_api_url() -> None:
+    settings = load_settings({"AzureWebJobsStorage": AZURITE, "PARTNER_CENTER_PARTNER_ID": "contoso"})
+    assert settings.partner_center is None
+    assert settings.partner_center_webhook_cert_hosts == ("api.partnercenter.microsoft.com",)
+
+
+def test_partner_center_settings_are_read_and_the_token_is_not_shown() -> None:
+    pc = load_settings({"AzureWebJobsStorage": AZURITE, **PARTNER_CENTER}).partner_center
+    assert pc is not None
+    assert pc.api_url == "https://api.partner.microsoft.com"
+    assert (pc.partner_id, pc.refresh_token) == ("contoso", "0.refresh")
+    assert "0.refresh" not in repr(pc)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PARTNER_CENTER_PARTNER_ID",
+        "PARTNER_CENTER_AUTHORITY",
+        "PARTNER_CENTER_CLIENT_ID",
+        "PARTNER_CENTER_REFRESH_TOKEN",
+    ],
+)
+def test_partner_center_requires_each_setting_with_an_api_url(name: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings({"AzureWebJobsStorage": AZURITE, **PARTNER_CENTER, name: " "})
+    assert raised.value.setting == name
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PARTNER_CENTER_API_URL", "http://api.partner.microsoft.com"),
+        ("PARTNER_CENTER_AUTHORITY", "http://login.microsoftonline.com/tenant"),
+        ("PARTNER_CENTER_AUTHORITY", "http://localhost:8080/tenant"),
+        ("PARTNER_CENTER_AUTHORITY", "https://user:pass@login.microsoftonline.com/tenant"),
+        ("PARTNER_CENTER_WEBHOOK_CERT_HOSTS", "https://cert.example/path"),
+    ],
+)
+def test_partner_center_urls_are_https_except_on_loopback(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings({"AzureWebJobsStorage": AZURITE, **PARTNER_CENTER, name: value})
+    assert raised.value.setting == name
+
+
+def test_a_local_stand_in_may_use_http_on_127_0_0_1() -> None:
+    env = {
+        **PARTNER_CENTER,
+        "PARTNER_CENTER_API_URL": "http://127.0.0.1:8123",
+        "PARTNER_CENTER_AUTHORITY": "http://127.0.0.1:8123/tenant",
+        "PARTNER_CENTER_WEBHOOK_CERT_HOSTS": "127.0.0.1:8123, Certs.Example:8443",
+    }
+    settings = load_settings({"AzureWebJobsStorage": AZURITE, **env})
+    assert settings.partner_center is not None
+    assert settings.partner_center.webhook_cert_hosts == ("127.0.0.1:8123", "certs.example:8443")

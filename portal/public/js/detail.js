@@ -7,6 +7,7 @@ import { t, enumLabel, formatDateTime, formatDate, formatMoney, countryName, tim
 import { field, formDialog, teamEditor } from "./dialogs.js";
 import { qualityBadge, validityMark, statusBadge } from "./list.js";
 import { ownerCard, relatedCard } from "./owners.js";
+import { partnerCenterSection } from "./partner_center.js";
 
 const DECLINE_REASONS = [
   "BudgetNotAdequate", "CustomerDidNotRespond", "CustomerChoseAnotherVendor", "RequirementNotMet",
@@ -139,6 +140,8 @@ export class LeadDetail {
         h("li", {}, member.name, " · ", member.email, member.phone ? ` · ${member.phone}` : "")))));
     }
     sections.push(ownerCard(lead, this.etag, () => this.reload()), relatedCard(lead.id));
+    const partnerCenter = partnerCenterSection(lead);
+    if (partnerCenter) sections.push(partnerCenter);
     sections.push(section("sectionHistory", historyList(history)));
 
     const focused = document.activeElement;

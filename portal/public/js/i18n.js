@@ -195,6 +195,18 @@ export const MESSAGES = {
     assignTo: "Assign to", offerId: "Offer id", removeRule: "Remove rule", noRules: "No rules: new leads get no owner.",
     addRule: "Add rule", saveRules: "Save rules",
     "enum.OwnerAssigned": "Owner assigned",
+    // Partner Center (the lead page's Partner Center card)
+    pcSection: "Partner Center",
+    pcSource: "Came from",
+    pcSourceText: "A referral in Partner Center",
+    pcReferral: "Referral",
+    pcSyncState: "Sync with Partner Center",
+    pcSyncSynced: "Synced",
+    pcSyncPending: "Waiting to be sent",
+    pcSyncFailed: "Failed",
+    pcSyncedAt: "Last synced",
+    pcSyncError: "Reason",
+    "enum.PartnerCenterSynced": "Sent to Partner Center", "enum.PartnerCenterSyncFailed": "Partner Center refused the update",
   },
   nl: {
     appTitle: "Leads",
@@ -381,6 +393,18 @@ export const MESSAGES = {
     assignTo: "Toewijzen aan", offerId: "Aanbiedings-id", removeRule: "Regel verwijderen", noRules: "Geen regels: nieuwe leads krijgen geen eigenaar.",
     addRule: "Regel toevoegen", saveRules: "Regels opslaan",
     "enum.OwnerAssigned": "Eigenaar toegewezen",
+    // Partner Center (the lead page's Partner Center card)
+    pcSection: "Partner Center",
+    pcSource: "Afkomstig van",
+    pcSourceText: "Een verwijzing in Partner Center",
+    pcReferral: "Verwijzing",
+    pcSyncState: "Synchronisatie met Partner Center",
+    pcSyncSynced: "Gesynchroniseerd",
+    pcSyncPending: "Wacht op verzending",
+    pcSyncFailed: "Mislukt",
+    pcSyncedAt: "Laatst gesynchroniseerd",
+    pcSyncError: "Reden",
+    "enum.PartnerCenterSynced": "Naar Partner Center verzonden", "enum.PartnerCenterSyncFailed": "Partner Center weigerde de wijziging",
   },
 };
 
