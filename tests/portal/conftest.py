@@ -109,15 +109,20 @@ def new_context(browser: Browser, portal_url: str) -> Iterator[NewContext]:
         roles: tuple[str, ...] = ("ReferralsAdmin",),
         locale: str = "en-US",
         viewport: dict[str, int] | None = None,
+        timezone_id: str = "Europe/Amsterdam",
+        name: str = "Sam Sales",
+        bypass_csp: bool = False,
     ) -> BrowserContext:
         context = browser.new_context(
             locale=locale,
             accept_downloads=True,
             viewport=viewport or {"width": 1280, "height": 900},
-            timezone_id="Europe/Amsterdam",
+            timezone_id=timezone_id,
+            # Only to inject axe-core into the page; the portal's own policy is tested elsewhere.
+            bypass_csp=bypass_csp,
         )
         context.set_default_timeout(UI_TIMEOUT_MS)
-        principal = DevPrincipal(user_id, "Sam Sales", "sam@partner.example", partner_id, roles)
+        principal = DevPrincipal(user_id, name, "sam@partner.example", partner_id, roles)
         context.add_cookies([principal_cookie(portal_url, principal)])
         contexts.append(context)
         return context

@@ -15,7 +15,6 @@ from playwright.sync_api import Page, expect
 from devhost.process import HostProcess
 from shared.services.container import Services
 from tests.portal.conftest import (
-    SCREENSHOTS,
     NewContext,
     api_leads,
     send_marketplace,
@@ -109,7 +108,6 @@ def test_tabs_show_their_leads_and_counts(new_context: NewContext, portal_url: s
     expect(page.get_by_test_id("count-favorites")).to_have_text("0")
     wait_for_list(page)
     assert companies(page) == ["Fabrikam BV", "Contoso Spam Ltd", "Litware Inc", "Tailspin Toys"]
-    page.screenshot(path=str(SCREENSHOTS / "leads-list.png"), full_page=False)
 
     page.get_by_role("tab", name="Qualified leads").click()
     expect(page).to_have_url(re.compile(r"#/leads\?tab=qualified$"))

@@ -3,7 +3,10 @@
 
 import { api, leadPath } from "./api.js";
 import { h, clear, icon, announce } from "./dom.js";
-import { t, enumLabel, formatDateTime, formatCount, countryName, timeLeft } from "./i18n.js";
+import { t, enumLabel, formatDateTime, formatCount, countryName, timeLeft, errorMessage } from "./i18n.js";
+import { countryPicker } from "./country.js";
+import { warningMarks } from "./marks.js";
+import { fetchBeforeDownload } from "./download.js";
 import { TABS, ENUM_FILTERS, apiParams, listHash } from "./route.js";
 
 const PAGE_SIZE = 50;
@@ -84,6 +87,7 @@ export class LeadList {
     this.status = h("p", { className: "list-status", attrs: { role: "status", "aria-live": "polite" } });
     this.moreButton = h("button", { type: "button", className: "secondary", hidden: true, on: { click: () => this.loadPage() } }, t("loadMore"));
     this.sentinel = h("div", { className: "sentinel", attrs: { "aria-hidden": "true" } });
+    fetchBeforeDownload(this.exportLink, this.status);
 
     clear(this.root).append(
       h("div", { className: "list-toolbar" }, tabs, h("div", { className: "toolbar-actions" }, this.filterToggle, this.exportLink)),
@@ -131,7 +135,7 @@ export class LeadList {
         hint ? h("small", { id: `${id}-hint`, className: "hint" }, t(hint)) : null,
       );
     };
-    groups.push(h("div", { className: "filter-texts" }, text("customerName", "search"), text("country", "text", "countryHint"), text("createdFrom", "date"), text("createdUntil", "date")));
+    groups.push(h("div", { className: "filter-texts" }, text("customerName", "search"), countryPicker(this.inputs), text("createdFrom", "date"), text("createdUntil", "date")));
     for (const [name, values] of Object.entries(ENUM_FILTERS)) {
       this.inputs[name] = [];
       const options = values.map((value) => {
@@ -244,7 +248,7 @@ export class LeadList {
       this.root.dataset.loaded = String(this.generation);
     } catch (error) {
       if (error.name === "AbortError" || generation !== this.generation) return;
-      this.status.textContent = error.message || t("genericError");
+      this.status.textContent = errorMessage(error);
     } finally {
       if (generation === this.generation) this.loadingPage = false;
     }
@@ -276,7 +280,6 @@ export class LeadList {
         const text = await this.countTab(tab);
         if (generation !== this.generation) return;
         this.countBadges[tab].textContent = text;
-        this.tabButtons[tab].setAttribute("aria-label", `${t(TAB_LABELS[tab])} (${text})`);
       } catch (error) {
         if (generation === this.generation && error.name !== "AbortError") this.countBadges[tab].textContent = "?";
       }
@@ -289,7 +292,7 @@ export class LeadList {
     const flags = [];
     if (lead.urgency === "ContactRequested") flags.push(h("span", { className: "flag flame" }, icon("flame", { label: t("contactRequested"), filled: true })));
     if (lead.urgency === "ContactRequestedOverdue") flags.push(h("span", { className: "flag flame overdue" }, icon("flame", { label: t("contactOverdue"), filled: true }), icon("clock", { className: "overdue-mark" })));
-    if ((lead.spamFlags && lead.spamFlags.length) || lead.quality === "Low") flags.push(h("span", { className: "flag spam" }, icon("warning", { label: t("spamWarning") }), h("span", { className: "flag-text" }, t("spamWarning"))));
+    flags.push(...warningMarks(lead));
 
     const favorite = h("button", { type: "button", className: "heart", on: { click: () => this.toggleFavorite(lead, favorite) } });
     this.paintHeart(favorite, lead.favorite);
