@@ -704,7 +704,7 @@ export function countryChoices() {
       const code = String.fromCharCode(first, second);
       const name = names.of(code);
       // Unassigned codes have no name (or their own code back); user-assigned ones (XA-XZ, QM-QZ, ZZ) are skipped.
-      if (name && name !== code && !/^(X[A-Z]|Q[M-Z]|ZZ|AA|OO|EU|EZ|UN)$/.test(code)) choices.push([code, name]);
+      if (name && name !== code && !/^(X[A-JL-Z]|Q[M-Z]|ZZ|AA|OO|EU|EZ|UN|AC|CP|CQ|DG|EA|FX|IC|TA)$/.test(code)) choices.push([code, name]);
     }
   }
   return choices.sort((a, b) => a[1].localeCompare(b[1], locale()));
