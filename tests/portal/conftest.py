@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from devhost.dev_auth import COOKIE_NAME, DevPrincipal
 from devhost.process import HostProcess
@@ -172,3 +172,24 @@ def open_portal(context: BrowserContext, url: str) -> Page:
     page = context.new_page()
     page.goto(url)
     return page
+
+
+def validated_lead_ids(client: httpx.Client, partner_id: str, count: int) -> dict[str, str]:
+    """Once the partner's marketplace tab holds `count` validated leads: their ids by company."""
+
+    def ready() -> dict[str, str] | None:
+        leads = api_leads(client, partner_id, tab="marketplace")
+        if len(leads) != count or not all(lead["validatedDateTime"] for lead in leads):
+            return None
+        return {lead["customer"]["company"]: lead["id"] for lead in leads}
+
+    return wait_for(ready, timeout=60)
+
+
+def wait_for_list(page: Page) -> None:
+    expect(page.locator(".list-status")).not_to_have_text("Loading…")
+
+
+def open_lead(page: Page, portal_url: str, lead_id: str) -> None:
+    page.goto(f"{portal_url}/#/leads/{lead_id}")
+    expect(page.locator(".actions")).to_be_visible()

@@ -15,18 +15,19 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from shared.services.container import Services
-from tests.conftest import REPO_ROOT, wait_for
-from tests.portal.conftest import SCREENSHOTS, NewContext, api_leads, send_marketplace
+from tests.conftest import REPO_ROOT
+from tests.portal.conftest import SCREENSHOTS, NewContext, send_marketplace, validated_lead_ids
 from tests.portal.test_portal_api_drift import portal
 from tests.support.leads import marketplace_lead, unique_partner
 from tests.support.principals import principal_header
 
 NOW = datetime.now(UTC)
 AXE_SCRIPT = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
-# The API's and the browser's own English, which must never reach the page.
+# The API's and the browser's own English, and machine names (`role_address`), which must never
+# reach the page.
 FOREIGN_ENGLISH = re.compile(
     r"Field required|Failed to fetch|must be|is not valid|Input should|not a valid|HTTP \d{3}|"
-    r"The request|Something went wrong|Not Found|Bad Request",
+    r"The request|Something went wrong|Not Found|Bad Request|\b[a-z]+(_[a-z]+)+\b",
 )
 
 
@@ -45,13 +46,7 @@ def partner(intake: Services, portal_api: httpx.Client) -> dict[str, Any]:
         )
         send_marketplace(intake, lead)
 
-    def ready() -> dict[str, str] | None:
-        leads = api_leads(portal_api, partner_id, tab="marketplace")
-        if len(leads) != len(companies) or not all(lead["validatedDateTime"] for lead in leads):
-            return None
-        return {lead["customer"]["company"]: lead["id"] for lead in leads}
-
-    ids = wait_for(ready, timeout=60)
+    ids = validated_lead_ids(portal_api, partner_id, len(companies))
     headers = principal_header(partner_id=partner_id)
     accept = {
         "dealName": "Uitrol",
@@ -115,8 +110,13 @@ def walk(page: Page, portal_url: str, partner: dict, visit: Visit) -> None:
     page.goto(f"{portal_url}/#/leads/{partner['leads']['Spam BV']}")
     expect(page.locator(".badges .flag.spam")).to_be_visible()
     visit(page, "lead-spam")
+    page.goto(f"{portal_url}/#/leads/{partner['leads']['Rol BV']}")
+    expect(page.get_by_role("heading", name="Rol BV", level=1)).to_be_visible()
+    visit(page, "lead-role-address")
 
     page.goto(f"{portal_url}/#/leads")
+    page.reload()  # the filter panel closed again
+    expect(page.locator("#filter-panel")).to_be_hidden()
     page.locator("#action-bell").click()
     expect(page.locator("dialog.action-center li").first).to_be_visible()
     visit(page, "action-center")

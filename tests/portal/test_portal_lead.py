@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from shared.services.container import Services
 from tests.conftest import wait_for
-from tests.portal.conftest import NewContext, api_leads, send_marketplace, send_referral
+from tests.portal.conftest import NewContext, api_leads, open_lead, send_marketplace, send_referral
 from tests.support.leads import marketplace_lead, referral, unique_partner
 from tests.support.principals import principal_header
 
@@ -40,11 +40,6 @@ def partner(intake: Services, portal_api: httpx.Client) -> dict[str, Any]:
 
     ids = wait_for(ready, timeout=30)
     return {"id": partner_id, "leads": ids}
-
-
-def open_lead(page: Page, portal_url: str, lead_id: str) -> None:
-    page.goto(f"{portal_url}/#/leads/{lead_id}")
-    expect(page.locator(".actions")).to_be_visible()
 
 
 def api_lead(client: httpx.Client, partner_id: str, lead_id: str) -> dict[str, Any]:
@@ -145,7 +140,7 @@ def test_accept_shows_field_errors_then_accepts_then_deal_team_and_won(
     expect(page.locator(".badges .status-won")).to_have_text("Won")
     expect(page.locator(".actions")).to_contain_text("archived and read-only")
     expect(page.get_by_role("button", name="Mark won")).to_have_count(0)
-    actions = page.locator(".history li").evaluate_all("items => items.map(i => i.dataset.action)")
+    actions = page.locator(".history > li").evaluate_all("items => items.map(i => i.dataset.action)")
     assert actions[-4:] == ["LeadAccepted", "DealUpdated", "TeamMemberAdded", "LeadWon"]
     stored = api_lead(portal_api, partner["id"], lead_id)
     assert stored["deal"]["value"] == 30000 and stored["status"] == "Won"

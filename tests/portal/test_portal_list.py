@@ -19,6 +19,7 @@ from tests.portal.conftest import (
     api_leads,
     send_marketplace,
     send_referral,
+    wait_for_list,
     wait_until_validated,
 )
 from tests.support.leads import marketplace_lead, referral, unique_partner
@@ -77,10 +78,6 @@ def partner(intake: Services, portal_api: httpx.Client) -> dict[str, Any]:
 
 def companies(page: Page) -> list[str]:
     return page.locator("#lead-table tbody a.lead-link").all_inner_texts()
-
-
-def wait_for_list(page: Page) -> None:
-    expect(page.locator(".list-status")).not_to_have_text("Loading…")
 
 
 def test_sign_in_through_the_local_form_comes_back_to_the_page(browser: Any, portal_url: str) -> None:

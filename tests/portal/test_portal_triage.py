@@ -17,8 +17,7 @@ import pytest
 from playwright.sync_api import Download, Page, Route, expect
 
 from shared.services.container import Services
-from tests.conftest import wait_for
-from tests.portal.conftest import NewContext, api_leads, send_marketplace
+from tests.portal.conftest import NewContext, open_lead, send_marketplace, validated_lead_ids, wait_for_list
 from tests.support.leads import marketplace_lead, unique_partner
 from tests.support.principals import principal_header
 
@@ -52,28 +51,13 @@ def partner(intake: Services, portal_api: httpx.Client) -> dict[str, Any]:
         fields = {"created": NOW - timedelta(minutes=5 + index), **fields}
         send_marketplace(intake, marketplace_lead(partner_id, company=company, **fields))
 
-    def ready() -> dict[str, str] | None:
-        leads = api_leads(portal_api, partner_id, tab="marketplace")
-        if len(leads) != len(LEADS) or not all(lead["validatedDateTime"] for lead in leads):
-            return None
-        return {lead["customer"]["company"]: lead["id"] for lead in leads}
-
-    ids = wait_for(ready, timeout=60)
+    ids = validated_lead_ids(portal_api, partner_id, len(LEADS))
     headers = principal_header(partner_id=partner_id, user_id="colleague", name="Chris Colleague")
     for company in ("Deal Race Co", "Won Co"):
         portal_api.post(f"/api/leads/{ids[company]}/accept", json=ACCEPT, headers=headers).raise_for_status()
     close = {"outcome": "Won", "finalValue": 1500}
     portal_api.post(f"/api/leads/{ids['Won Co']}/close", json=close, headers=headers).raise_for_status()
     return {"id": partner_id, "leads": ids, "headers": headers}
-
-
-def wait_for_list(page: Page) -> None:
-    expect(page.locator(".list-status")).not_to_have_text("Loading…")
-
-
-def open_lead(page: Page, portal_url: str, lead_id: str) -> None:
-    page.goto(f"{portal_url}/#/leads/{lead_id}")
-    expect(page.locator(".actions")).to_be_visible()
 
 
 def row(page: Page, company: str) -> Any:

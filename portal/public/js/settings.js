@@ -56,6 +56,8 @@ export async function showSettings(root, user) {
                 name: /** @type {HTMLInputElement} */ (row.querySelector('[data-part="name"]')).value.trim() || null,
                 language: /** @type {HTMLSelectElement} */ (row.querySelector('[data-part="language"]')).value,
               }))
+              // English is the default: leaving it out asks nothing of an API that predates the field.
+              .map(({ language, ...recipient }) => (language === "en" ? recipient : { ...recipient, language }))
               .filter((recipient) => recipient.email),
           };
           try {
