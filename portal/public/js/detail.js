@@ -171,6 +171,7 @@ export class LeadDetail {
       await api(leadPath(this.lead.id, "/favorite"), { method: next ? "PUT" : "DELETE" });
       this.lead.favorite = next;
       this.paintHeart(button);
+      this.onChanged?.(); // the list behind shows hearts too
     } catch {
       announce(t("genericError"));
     }
