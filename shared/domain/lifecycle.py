@@ -290,13 +290,20 @@ def update_deal(lead: Lead, body: DealUpdateBody, *, actor: str, now: datetime) 
     # Only the fields the client sent; the body refuses null for the deal's required fields.
     changes = {_DEAL_FIELDS[name]: getattr(body, name) for name in body.model_fields_set}
     deal = lead.deal.model_copy(update=changes)
+    # Before and after of each field that really changed, under the request's field names.
+    before, after = lead.deal.model_dump(mode="json"), deal.model_dump(mode="json")
+    changed = {
+        (DealUpdateBody.model_fields[name].alias or name): {"from": before[attr], "to": after[attr]}
+        for name in sorted(body.model_fields_set)
+        if before[attr := _DEAL_FIELDS[name]] != after[attr]
+    }
     return _transition(
         lead,
         Action.UPDATE_DEAL,
         actor=actor,
         now=now,
         updates={"deal": deal},
-        details={"fields": sorted(body.model_dump(by_alias=True, exclude_unset=True))},
+        details={"fields": sorted(body.model_dump(by_alias=True, exclude_unset=True)), "changes": changed},
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from devhost.dev_auth import COOKIE_NAME, DevPrincipal
 from devhost.process import HostProcess
@@ -109,15 +109,20 @@ def new_context(browser: Browser, portal_url: str) -> Iterator[NewContext]:
         roles: tuple[str, ...] = ("ReferralsAdmin",),
         locale: str = "en-US",
         viewport: dict[str, int] | None = None,
+        timezone_id: str = "Europe/Amsterdam",
+        name: str = "Sam Sales",
+        bypass_csp: bool = False,
     ) -> BrowserContext:
         context = browser.new_context(
             locale=locale,
             accept_downloads=True,
             viewport=viewport or {"width": 1280, "height": 900},
-            timezone_id="Europe/Amsterdam",
+            timezone_id=timezone_id,
+            # Only to inject axe-core into the page; the portal's own policy is tested elsewhere.
+            bypass_csp=bypass_csp,
         )
         context.set_default_timeout(UI_TIMEOUT_MS)
-        principal = DevPrincipal(user_id, "Sam Sales", "sam@partner.example", partner_id, roles)
+        principal = DevPrincipal(user_id, name, "sam@partner.example", partner_id, roles)
         context.add_cookies([principal_cookie(portal_url, principal)])
         contexts.append(context)
         return context
@@ -167,3 +172,24 @@ def open_portal(context: BrowserContext, url: str) -> Page:
     page = context.new_page()
     page.goto(url)
     return page
+
+
+def validated_lead_ids(client: httpx.Client, partner_id: str, count: int) -> dict[str, str]:
+    """Once the partner's marketplace tab holds `count` validated leads: their ids by company."""
+
+    def ready() -> dict[str, str] | None:
+        leads = api_leads(client, partner_id, tab="marketplace")
+        if len(leads) != count or not all(lead["validatedDateTime"] for lead in leads):
+            return None
+        return {lead["customer"]["company"]: lead["id"] for lead in leads}
+
+    return wait_for(ready, timeout=60)
+
+
+def wait_for_list(page: Page) -> None:
+    expect(page.locator(".list-status")).not_to_have_text("Loading…")
+
+
+def open_lead(page: Page, portal_url: str, lead_id: str) -> None:
+    page.goto(f"{portal_url}/#/leads/{lead_id}")
+    expect(page.locator(".actions")).to_be_visible()

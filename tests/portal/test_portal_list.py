@@ -15,11 +15,11 @@ from playwright.sync_api import Page, Route, expect
 from devhost.process import HostProcess
 from shared.services.container import Services
 from tests.portal.conftest import (
-    SCREENSHOTS,
     NewContext,
     api_leads,
     send_marketplace,
     send_referral,
+    wait_for_list,
     wait_until_validated,
 )
 from tests.support.leads import marketplace_lead, referral, unique_partner
@@ -80,10 +80,6 @@ def companies(page: Page) -> list[str]:
     return page.locator("#lead-table tbody a.lead-link").all_inner_texts()
 
 
-def wait_for_list(page: Page) -> None:
-    expect(page.locator(".list-status")).not_to_have_text("Loading…")
-
-
 def test_sign_in_through_the_local_form_comes_back_to_the_page(browser: Any, portal_url: str) -> None:
     partner_id = unique_partner("signin")
     context = browser.new_context()
@@ -125,7 +121,6 @@ def test_tabs_show_their_leads_and_counts(new_context: NewContext, portal_url: s
     expect(page.get_by_test_id("count-favorites")).to_have_text("0")
     wait_for_list(page)
     assert companies(page) == ["Fabrikam BV", "Contoso Spam Ltd", "Litware Inc", "Tailspin Toys"]
-    page.screenshot(path=str(SCREENSHOTS / "leads-list.png"), full_page=False)
 
     page.get_by_role("tab", name="Qualified leads").click()
     expect(page).to_have_url(re.compile(r"#/leads\?tab=qualified$"))

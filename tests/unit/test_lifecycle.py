@@ -186,7 +186,7 @@ def test_deal_edit_changes_only_the_fields_sent() -> None:
     assert change.lead.deal.value == Decimal(9000)
     assert change.lead.deal.campaign_id == "cmp-1"
     assert change.lead.deal.name == lead.deal.name
-    assert change.history.details == {"fields": ["campaignId", "estimatedValue"]}
+    assert change.history.details["fields"] == ["campaignId", "estimatedValue"]
 
 
 def test_deal_edit_may_clear_optional_ids() -> None:
@@ -378,3 +378,14 @@ def test_random_action_sequences_keep_the_invariants(
                 APPLY[action](lead, now)
     if lead.status is Status.EXPIRED:
         assert lead.customer.email is None and lead.customer.first_name is None
+
+
+def test_a_deal_edit_records_before_and_after_of_each_changed_field() -> None:
+    lead = make_lead(Stage.ACCEPTED)
+    body = DealUpdateBody.model_validate({"estimatedValue": 9000, "currency": "EUR", "campaignId": "cmp-1"})
+    entry = lifecycle.update_deal(lead, body, actor=ACTOR, now=T0).history
+    # The currency was sent unchanged: not a change.
+    assert entry.to_resource()["details"]["changes"] == {
+        "estimatedValue": {"from": 1000, "to": 9000},
+        "campaignId": {"from": None, "to": "cmp-1"},
+    }

@@ -11,14 +11,24 @@ import { showSettings } from "./settings.js";
 import { showInsights } from "./insights.js";
 
 const main = document.getElementById("main");
-const listRoot = h("section", { attrs: { id: "list-view", "aria-label": t("appTitle") } });
+// The list's own level-one heading; the list itself is redrawn inside `listRoot`.
+const listHeading = h("h1", { id: "list-heading", className: "list-heading" }, t("listHeading"));
+const listRoot = h("div", { attrs: { id: "list-root" } });
+const listView = h("section", { attrs: { id: "list-view", "aria-labelledby": "list-heading" } }, listHeading, listRoot);
 const otherRoot = h("section", { attrs: { id: "other-view" }, hidden: true });
-main.append(listRoot, otherRoot);
+main.append(listView, otherRoot);
+const ROLES = ["ReferralsAdmin", "BusinessProfileAdmin"];
+const TAB_TITLES = { marketplace: "tabMarketplace", qualified: "tabQualified", favorites: "tabFavorites" };
 
 let user = null;
 let list = null;
 let detail = null;
 let lastListHash = "#/leads";
+// Back to the list shows the rows and the scroll position it had, unless a lead was changed meanwhile.
+let listShownHash = null;
+let listScrollY = 0;
+let listStale = false;
+let currentView = null;
 
 function buildHeader() {
   // No number until the API has answered: an empty badge is hidden, never a "0" that is not known.
@@ -34,7 +44,8 @@ function buildHeader() {
     h("a", { href: "#/settings", className: "nav-link", attrs: { id: "nav-settings", "aria-current": view === "settings" ? "page" : null } }, t("settings")));
   const userBox = user ? h("span", { className: "user" }, user.name, " · ", h("a", { href: "/.auth/logout" }, t("signOut"))) : null;
   clear(document.getElementById("header")).append(
-    h("a", { href: "#main", className: "skip-link" }, t("skipToContent")),
+    // The hash is the router's: the skip link moves focus itself instead of navigating.
+    h("a", { href: "#main", className: "skip-link", on: { click: skipToContent } }, t("skipToContent")),
     h("div", { className: "brand" }, t("appTitle")),
     nav,
     h("div", { className: "header-tools" }, bell, h("label", { htmlFor: "language-select", className: "visually-hidden" }, t("language")), language, userBox),
@@ -135,35 +146,74 @@ async function openActionCenter() {
   dialog.showModal();
 }
 
+function skipToContent(event) {
+  event.preventDefault();
+  main.focus();
+}
+
 function rebuild() {
   translateStatic();
   buildHeader();
+  listHeading.textContent = t("listHeading");
   list = new LeadList(listRoot);
-  detail = new LeadDetail(otherRoot, { onChanged: refreshActionCount });
+  listShownHash = null;
+  detail = new LeadDetail(otherRoot, { onChanged: () => { listStale = true; refreshActionCount(); } });
+  currentView = null;
   route();
+}
+
+/** Signed in, but with neither role: say so instead of showing lists and counts that cannot load. */
+function withoutRole() {
+  return Boolean(user) && !user.roles.some((role) => ROLES.includes(role));
+}
+
+function showNoRole() {
+  document.title = `${t("noRoleTitle")} — ${t("portalName")}`;
+  listView.hidden = true;
+  otherRoot.hidden = false;
+  const heading = h("h1", { tabIndex: -1 }, t("noRoleTitle"));
+  clear(otherRoot).append(heading, h("p", { className: "notice", attrs: { "data-testid": "no-role" } }, t("noRoleBody", { name: user.name })));
 }
 
 function route() {
   const current = parseRoute();
+  if (currentView === "list" && !listView.hidden) listScrollY = window.scrollY;
+  currentView = current.view;
   for (const link of document.querySelectorAll(".nav-link")) link.removeAttribute("aria-current");
+  if (withoutRole()) {
+    showNoRole();
+    return;
+  }
   if (current.view === "list") {
-    lastListHash = location.hash || "#/leads";
+    const hash = location.hash || "#/leads";
+    lastListHash = hash;
+    document.title = `${t(TAB_TITLES[current.state.tab])} — ${t("portalName")}`;
     document.getElementById("nav-leads")?.setAttribute("aria-current", "page");
     document.getElementById("nav-leads")?.setAttribute("href", lastListHash);
     otherRoot.hidden = true;
-    listRoot.hidden = false;
-    list.show(current.state);
+    listView.hidden = false;
+    if (hash === listShownHash && !listStale) {
+      window.scrollTo(0, listScrollY);
+    } else {
+      listShownHash = hash;
+      listStale = false;
+      list.show(current.state);
+    }
   } else {
-    listRoot.hidden = true;
+    listView.hidden = true;
     otherRoot.hidden = false;
     window.scrollTo(0, 0);
-    if (current.view === "lead") detail.show(current.id, lastListHash);
-    else if (current.view === "insights") {
+    if (current.view === "lead") {
+      document.title = `${t("sectionLead")} — ${t("portalName")}`;
+      detail.show(current.id, lastListHash);
+    } else if (current.view === "insights") {
+      document.title = `${t("insights")} — ${t("portalName")}`;
       document.getElementById("nav-insights")?.setAttribute("aria-current", "page");
       showInsights(otherRoot, current.params);
     } else {
+      document.title = `${t("settings")} — ${t("portalName")}`;
       document.getElementById("nav-settings")?.setAttribute("aria-current", "page");
-      userReady.then((found) => { if (parseRoute().view === "settings") showSettings(otherRoot, found); });
+      userReady.then((found) => { if (parseRoute().view === "settings" && !withoutRole()) showSettings(otherRoot, found); });
     }
   }
 }
@@ -183,4 +233,7 @@ const userReady = currentUser().then((found) => {
   return found;
 });
 rebuild();
-userReady.then(() => buildHeader());
+userReady.then(() => {
+  buildHeader();
+  if (withoutRole()) route();
+});

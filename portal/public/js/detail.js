@@ -3,7 +3,8 @@
 
 import { api, leadPath, ApiError } from "./api.js";
 import { h, clear, icon, announce } from "./dom.js";
-import { t, enumLabel, formatDateTime, formatDate, formatMoney, countryName, timeLeft, currentLanguage } from "./i18n.js";
+import { t, enumLabel, formatDateTime, formatDate, formatMoney, countryName, timeLeft, currentLanguage, errorMessage, formatPhone, spamFlagText, fieldLabel, formatCount } from "./i18n.js";
+import { warningMarks } from "./marks.js";
 import { field, formDialog, teamEditor } from "./dialogs.js";
 import { qualityBadge, validityMark, statusBadge } from "./list.js";
 import { ownerCard, relatedCard } from "./owners.js";
@@ -54,10 +55,12 @@ export class LeadDetail {
       if (id !== this.id) return;
       this.lead = lead.body;
       this.etag = lead.etag;
-      this.render(history.body.value);
+      this.history = history.body.value;
+      this.render(this.history);
+      return this.lead;
     } catch (error) {
       if (id !== this.id) return;
-      const text = error instanceof ApiError && error.status === 404 ? t("leadNotFound") : error.message || t("genericError");
+      const text = error instanceof ApiError && error.status === 404 ? t("leadNotFound") : errorMessage(error);
       clear(this.root).append(this.backLink(), h("p", { className: "error", attrs: { role: "alert" } }, text));
     }
   }
@@ -74,7 +77,8 @@ export class LeadDetail {
     const badges = h("div", { className: "badges" }, statusBadge(lead), " ", qualityBadge(lead.quality));
     if (lead.urgency === "ContactRequested") badges.append(" ", h("span", { className: "flag flame" }, icon("flame", { label: t("contactRequested"), filled: true }), t("contactRequested")));
     if (lead.urgency === "ContactRequestedOverdue") badges.append(" ", h("span", { className: "flag flame overdue" }, icon("flame", { label: t("contactOverdue"), filled: true }), t("contactOverdue")));
-    if ((lead.spamFlags || []).length || lead.quality === "Low") badges.append(" ", h("span", { className: "flag spam" }, icon("warning"), t("spamWarning")));
+    for (const mark of warningMarks(lead)) badges.append(" ", mark);
+    document.title = `${customer.company || t("unknown")} — ${t("portalName")}`;
 
     const favorite = h("button", { type: "button", className: "heart", on: { click: () => this.toggleFavorite(favorite) } });
     this.paintHeart(favorite);
@@ -84,7 +88,7 @@ export class LeadDetail {
       [t("company"), customer.company],
       [t("contactName"), contactName || null],
       [t("email"), customer.email ? copyable(customer.email, t("copyEmail"), `mailto:${customer.email}`, "copy-email") : null],
-      [t("phone"), customer.phone ? copyable(customer.phone, t("copyPhone"), `tel:${customer.phone}`, "copy-phone") : null],
+      [t("phone"), customer.phone ? copyable(customer.phone, t("copyPhone"), `tel:${customer.phone}`, "copy-phone", formatPhone(customer.phone)) : null],
       [t("title"), customer.title],
       [t("country"), customer.country ? `${countryName(customer.country)} (${customer.country})` : null],
       [t("size"), customer.size],
@@ -103,16 +107,19 @@ export class LeadDetail {
       [t("statusNotes"), lead.statusNotes],
       [t("created"), formatDateTime(lead.createdDateTime)],
       [t("updated"), formatDateTime(lead.updatedDateTime)],
-      [t("expires"), lead.expirationDateTime ? `${formatDateTime(lead.expirationDateTime)}${lead.stage === "Received" ? ` (${timeLeft(lead.expirationDateTime)})` : ""}` : null],
+      // An accepted or closed lead no longer expires: the row would only mislead.
+      ...(lead.expirationDateTime && (lead.stage === "Received" || lead.status === "Expired")
+        ? [[t("expires"), `${formatDateTime(lead.expirationDateTime)}${lead.stage === "Received" ? ` (${timeLeft(lead.expirationDateTime)})` : ""}`]]
+        : []),
       [t("acceptedAt"), lead.acceptedDateTime && formatDateTime(lead.acceptedDateTime)],
       [t("closedAt"), lead.closedDateTime && formatDateTime(lead.closedDateTime)],
-      ["Id", lead.id],
+      [t("leadId"), lead.id],
     ];
     const validationRows = [
       [t("emailValidity"), h("span", {}, validityMark("email", lead.emailValidity), " ", lead.emailValidity ? enumLabel(lead.emailValidity) : t("unknown"))],
       [t("phoneValidity"), h("span", {}, validityMark("phone", lead.phoneValidity), " ", lead.phoneValidity ? enumLabel(lead.phoneValidity) : t("unknown"))],
       [t("quality"), lead.quality && enumLabel(lead.quality)],
-      [t("spamFlags"), (lead.spamFlags || []).join(", ") || null],
+      [t("spamFlags"), (lead.spamFlags || []).map(spamFlagText).join(", ") || null],
       [t("validatedAt"), lead.validatedDateTime && formatDateTime(lead.validatedDateTime)],
     ];
 
@@ -128,7 +135,7 @@ export class LeadDetail {
       const deal = lead.deal;
       sections.push(section("sectionDeal", definitions([
         [t("dealName"), deal.name],
-        [t("estimatedValue"), formatMoney(deal.value, deal.currency)],
+        [lead.status === "Won" ? t("finalValue") : t("estimatedValue"), formatMoney(deal.value, deal.currency)],
         [t("estimatedCloseDate"), formatDate(deal.estimatedCloseDate)],
         [t("notes"), deal.notes],
         [t("campaignId"), deal.campaignId],
@@ -137,7 +144,7 @@ export class LeadDetail {
     }
     if (lead.team && lead.team.length) {
       sections.push(section("sectionTeam", h("ul", { className: "team" }, ...lead.team.map((member) =>
-        h("li", {}, member.name, " · ", member.email, member.phone ? ` · ${member.phone}` : "")))));
+        h("li", {}, member.name, " · ", member.email, member.phone ? ` · ${formatPhone(member.phone)}` : "")))));
     }
     sections.push(ownerCard(lead, this.etag, () => this.reload()), relatedCard(lead.id));
     const partnerCenter = partnerCenterSection(lead);
@@ -169,6 +176,7 @@ export class LeadDetail {
       await api(leadPath(this.lead.id, "/favorite"), { method: next ? "PUT" : "DELETE" });
       this.lead.favorite = next;
       this.paintHeart(button);
+      this.onChanged?.(); // the list behind shows hearts too
     } catch {
       announce(t("genericError"));
     }
@@ -196,15 +204,37 @@ export class LeadDetail {
     return bar;
   }
 
+  /** Who made the lead's latest change, as a name (history is oldest first). */
+  lastActor() {
+    const last = [...(this.history || [])].reverse().find((entry) => entry.actor !== "system");
+    return last ? actorName(last) : t("colleague");
+  }
+
   /** A mutation with the lead's current ETag; the answer (the updated lead) is shown. */
   mutate(method, suffix, body) {
     return api(leadPath(this.lead.id, suffix), { method, body, etag: this.etag });
   }
 
+  /**
+   * A form dialog for an action the lead's stage `stage` allows; after a conflict it says what the
+   * colleague did: the lead moved on (declined, accepted, closed) or, still in that stage, what
+   * `options.onConflict` (the deal edit) tells.
+   */
   dialog(options) {
+    const stage = options.stage;
     return formDialog({
       ...options,
       reload: () => this.reload(),
+      onConflict: (fresh, form) => {
+        const who = this.lastActor();
+        if (fresh.stage !== stage) {
+          const message = fresh.status === "Declined"
+            ? t("conflictDeclined", { who, reason: fresh.statusReason ? enumLabel(fresh.statusReason) : t("none") })
+            : t("conflictMoved", { who, status: enumLabel(fresh.status || fresh.stage) });
+          return { message, final: true };
+        }
+        return options.onConflict?.(fresh, form, who) ?? null;
+      },
       done: async () => {
         await this.reload();
         this.onChanged?.();
@@ -216,6 +246,7 @@ export class LeadDetail {
     const team = teamEditor();
     const currency = currentLanguage() === "nl" ? "EUR" : "USD";
     this.dialog({
+      stage: "Received",
       title: t("acceptTitle"),
       submitLabel: t("accept"),
       build: (form) =>
@@ -251,6 +282,7 @@ export class LeadDetail {
 
   declineDialog() {
     this.dialog({
+      stage: "Received",
       title: t("declineTitle"),
       submitLabel: t("decline"),
       build: (form) =>
@@ -264,18 +296,10 @@ export class LeadDetail {
   }
 
   dealDialog() {
-    const deal = this.lead.deal || {};
-    const initial = {
-      dealName: deal.name ?? "",
-      estimatedValue: deal.value ?? "",
-      currency: deal.currency ?? "USD",
-      estimatedCloseDate: deal.estimatedCloseDate ?? "",
-      notes: deal.notes ?? "",
-      campaignId: deal.campaignId ?? "",
-      crmId: deal.crmId ?? "",
-    };
+    const initial = dealValues(this.lead.deal);
     const currencies = CURRENCIES.includes(initial.currency) ? CURRENCIES : [initial.currency, ...CURRENCIES];
     this.dialog({
+      stage: "Accepted",
       title: t("editDealTitle"),
       build: (form) =>
         form.append(
@@ -302,11 +326,27 @@ export class LeadDetail {
         return body;
       },
       send: (body) => (Object.keys(body).length ? this.mutate("PATCH", "/deal", body) : Promise.resolve(null)),
+      // A colleague's edit: fields the user left alone take the colleague's value, typed ones stay.
+      onConflict: (fresh, form, who) => {
+        const now = dealValues(fresh.deal);
+        const changed = Object.keys(initial).filter((name) => String(now[name]) !== String(initial[name]));
+        if (!changed.length) return null;
+        for (const name of changed) {
+          const control = form.querySelector(`[data-field="${name}"] input, [data-field="${name}"] select, [data-field="${name}"] textarea`);
+          if (control && control.value.trim() === String(initial[name])) {
+            if (control instanceof HTMLSelectElement && ![...control.options].some((o) => o.value === String(now[name]))) control.append(h("option", { value: String(now[name]) }, String(now[name])));
+            control.value = String(now[name]);
+          }
+        }
+        Object.assign(initial, now);
+        return { message: t("conflictDeal", { who, fields: changed.map((name) => fieldLabel(name)).join(", ") }) };
+      },
     });
   }
 
   teamDialog() {
     this.dialog({
+      stage: "Accepted",
       title: t("teamTitle"),
       submitLabel: t("addTeamMember"),
       build: (form) =>
@@ -323,6 +363,7 @@ export class LeadDetail {
   closeDialog(outcome) {
     const deal = this.lead.deal || {};
     this.dialog({
+      stage: "Accepted",
       title: outcome === "Won" ? t("wonTitle") : t("lostTitle"),
       submitLabel: outcome === "Won" ? t("markWon") : t("markLost"),
       build: (form) => {
@@ -343,6 +384,20 @@ export class LeadDetail {
   }
 }
 
+/** The deal edit's fields as the form shows them. */
+function dealValues(deal) {
+  deal = deal || {};
+  return {
+    dealName: deal.name ?? "",
+    estimatedValue: deal.value ?? "",
+    currency: deal.currency ?? "USD",
+    estimatedCloseDate: deal.estimatedCloseDate ?? "",
+    notes: deal.notes ?? "",
+    campaignId: deal.campaignId ?? "",
+    crmId: deal.crmId ?? "",
+  };
+}
+
 function section(titleKey, content, testId) {
   const id = `section-${titleKey}`;
   return h("section", { className: "card", attrs: { "aria-labelledby": id, "data-testid": testId || null } }, h("h2", { id }, t(titleKey)), content);
@@ -356,7 +411,7 @@ function definitions(rows) {
   return list;
 }
 
-function copyable(text, label, href, testId) {
+function copyable(text, label, href, testId, shown = text) {
   const button = h(
     "button",
     {
@@ -368,7 +423,7 @@ function copyable(text, label, href, testId) {
         click: async () => {
           try {
             await navigator.clipboard.writeText(text);
-            announce(`${t("copied")}: ${text}`);
+            announce(`${t("copied")}: ${shown}`);
           } catch {
             announce(t("genericError"));
           }
@@ -377,7 +432,7 @@ function copyable(text, label, href, testId) {
     },
     icon("copy"),
   );
-  return h("span", { className: "copyable" }, h("a", { href }, text), " ", button);
+  return h("span", { className: "copyable" }, h("a", { href }, shown), " ", button);
 }
 
 function historyList(entries) {
@@ -385,16 +440,42 @@ function historyList(entries) {
   return h(
     "ol",
     { className: "history" },
-    ...entries.map((entry) =>
-      h(
+    ...entries.map((entry) => {
+      // A validation that left the status as it was is not a transition worth showing.
+      const moved = entry.fromStatus && entry.toStatus && entry.fromStatus !== entry.toStatus;
+      const changes = Object.entries(entry.details?.changes || {});
+      return h(
         "li",
         { dataset: { action: entry.action } },
         h("time", { attrs: { datetime: entry.at } }, formatDateTime(entry.at)),
         " — ",
         h("strong", {}, enumLabel(entry.action)),
-        entry.fromStatus || entry.toStatus ? ` (${[entry.fromStatus, entry.toStatus].filter(Boolean).map(enumLabel).join(" → ")})` : "",
-        h("span", { className: "sub" }, ` ${t("actor")}: ${entry.actor === "system" ? t("system") : entry.actor}`),
-      ),
-    ),
+        moved ? ` (${enumLabel(entry.fromStatus)} → ${enumLabel(entry.toStatus)})` : "",
+        h("span", { className: "sub" }, ` ${t("actor")}: ${actorName(entry)}`),
+        changes.length
+          ? h("ul", { className: "changes" }, ...changes.map(([name, change]) => h("li", { dataset: { field: name } }, t("historyChange", {
+            field: fieldLabel(DEAL_FIELDS[name] ?? name),
+            from: changeValue(name, change?.from),
+            to: changeValue(name, change?.to),
+          }))))
+          : null,
+      );
+    }),
   );
+}
+
+// The deal's own field names (`deal.value`) as the deal edit's (`estimatedValue`), for their labels.
+const DEAL_FIELDS = { name: "dealName", value: "estimatedValue" };
+
+/** Who made a change: the display name, "System" for the pipeline, never a raw user id. */
+export function actorName(entry) {
+  if (!entry || entry.actor === "system") return t("system");
+  return entry.actorName || t("colleague");
+}
+
+function changeValue(name, value) {
+  if (value === null || value === undefined || value === "") return t("none");
+  if (typeof value === "number") return formatCount(value);
+  if (name === "estimatedCloseDate") return formatDate(String(value));
+  return String(value);
 }

@@ -3,7 +3,7 @@
 // next to their fields, and the If-Match conflict handled without losing what was typed.
 
 import { h, clear } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, fieldLabel, detailMessage, errorMessage } from "./i18n.js";
 import { ApiError } from "./api.js";
 
 let nextId = 0;
@@ -37,10 +37,13 @@ export function field({ name, label, type = "text", value = "", options = null, 
  * - build(form): adds the fields;
  * - collect(form): the request body;
  * - send(body): the API call (it reads the lead's current ETag itself);
- * - reload(): fetch the lead again after a conflict (new ETag), without touching the dialog;
+ * - reload(): fetch the lead again after a conflict (new ETag), without touching the dialog; resolves
+ *   to the lead as it is now;
+ * - onConflict(fresh, form): after a 412 or 409 and the reload, what to tell the user
+ *   (`{ message, final }`; `final`: the action is no longer possible, submitting again is off);
  * - done(result): after success, once the dialog is closed.
  */
-export function formDialog({ title, submitLabel, build, collect, send, reload, done }) {
+export function formDialog({ title, submitLabel, build, collect, send, reload, onConflict, done }) {
   const headingId = `d${++nextId}`;
   const message = h("div", { className: "dialog-message", attrs: { role: "alert" }, hidden: true });
   const submit = h("button", { type: "submit" }, submitLabel || t("save"));
@@ -80,12 +83,14 @@ export function formDialog({ title, submitLabel, build, collect, send, reload, d
     let first = null;
     for (const detail of details) {
       const container = form.querySelector(`[data-field="${CSS.escape(detail.field)}"]`);
+      // Worded from the catalog by the detail's code: the API's own message is English.
+      const text = detailMessage(detail);
       if (!container) {
-        unplaced.push(`${detail.field}: ${detail.message}`);
+        unplaced.push(t("fieldError", { field: fieldLabel(detail.field), message: text }));
         continue;
       }
       const slot = container.querySelector(".field-error");
-      slot.textContent = slot.textContent ? `${slot.textContent}; ${detail.message}` : detail.message;
+      slot.textContent = slot.textContent ? `${slot.textContent} ${text}` : text;
       slot.hidden = false;
       const control = container.querySelector("input, select, textarea");
       control?.setAttribute("aria-invalid", "true");
@@ -99,29 +104,28 @@ export function formDialog({ title, submitLabel, build, collect, send, reload, d
     event.preventDefault();
     clearErrors();
     submit.disabled = true;
+    let final = false;
     try {
       const result = await send(collect(form));
       dialog.close();
       done?.(result);
     } catch (error) {
       if (!(error instanceof ApiError)) {
-        showMessage(t("genericError"));
+        showMessage(errorMessage(error));
       } else if (error.status === 400 && error.details.length) {
         showFieldErrors(error.details);
-      } else if (error.status === 412) {
-        // Someone else saved first: take their version (and its ETag); the typed values stay put.
-        showMessage(t("conflict"), "warning");
-        await reload?.();
-      } else if (error.status === 409) {
-        showMessage(t("invalidTransition"));
-        await reload?.();
-      } else if (error.status === 403) {
-        showMessage(t("forbidden"));
+      } else if (error.status === 412 || error.status === 409) {
+        // Someone else saved first: take their version (and its ETag) and say what they did; the
+        // typed values stay put.
+        const fresh = await reload?.();
+        const outcome = (fresh && onConflict?.(fresh, form)) || { message: t(error.status === 412 ? "conflict" : "invalidTransition") };
+        showMessage(outcome.message, "warning");
+        final = Boolean(outcome.final);
       } else {
-        showMessage(error.message || t("genericError"));
+        showMessage(errorMessage(error));
       }
     } finally {
-      submit.disabled = false;
+      submit.disabled = final;
     }
   });
   dialog.addEventListener("close", () => dialog.remove());

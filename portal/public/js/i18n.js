@@ -26,7 +26,7 @@ export const MESSAGES = {
     export: "Export",
     customerName: "Customer name",
     country: "Country",
-    countryHint: "Two-letter codes, comma-separated (NL, DE)",
+    countryHint: "Type and choose a country; choose several one by one.",
     createdFrom: "Created from",
     createdUntil: "Created until",
     callToAction: "Call to action",
@@ -167,6 +167,58 @@ export const MESSAGES = {
     actor: "By",
     system: "System",
     openLead: "Open lead from {name}",
+    portalName: "Partner leads",
+    listHeading: "Leads",
+    leadId: "Lead id",
+    "leadsShown.one": "{count} lead shown",
+    "actionCenterCount.one": "Action center: {count} item",
+    invalidContact: "Invalid email address",
+    roleAddress: "Role address, not a person",
+    "flag.disposable_domain": "Disposable email domain",
+    "flag.spam_domain": "Email domain on the spam list",
+    "flag.role_address": "Role address such as info@ or sales@",
+    "flag.test_pattern": "Looks like test data",
+    "flag.test_lead": "Marked as a test lead",
+    flagOther: "Other warning sign",
+    "err.required": "This field is required.",
+    "err.invalid": "This value is not valid.",
+    "err.too_long": "This is too long.",
+    "err.too_short": "This is too short.",
+    "err.not_allowed": "This value is not allowed here.",
+    "err.out_of_range": "This value is out of range.",
+    "err.other": "This value was not accepted.",
+    fieldError: "{field}: {message}",
+    "http.400": "The request was not accepted.",
+    "http.401": "You are not signed in.",
+    "http.403": "You are not allowed to do this.",
+    "http.404": "This was not found, or is not yours.",
+    "http.409": "This action is no longer possible for this lead: it has moved on.",
+    "http.412": "Someone else changed this lead in the meantime.",
+    "http.413": "Too much data was sent.",
+    "http.415": "The request was not in the expected format.",
+    "http.5xx": "The service has a problem. Please try again later.",
+    networkError: "The server could not be reached. Check your connection and try again.",
+    "field.other": "A field",
+    "field.outcome": "Outcome",
+    "field.q": "Search",
+    "field.sort": "Sort order",
+    "field.paging": "Paging",
+    "field.owner": "Owner",
+    "field.body": "The request",
+    "field.recipient": "Recipient {n}",
+    countryPlaceholder: "Type a country name",
+    countryChoose: "Choose a country from the list.",
+    countryRemove: "Remove {name}",
+    countriesChosen: "Chosen countries",
+    conflictDeclined: "{who} already declined this lead ({reason}). Nothing was changed.",
+    conflictMoved: "{who} already changed this lead: it is now {status}. Nothing was changed.",
+    conflictDeal: "{who} changed this deal in the meantime ({fields}). The form now shows their values; your own changes are kept. Check them and save again.",
+    colleague: "A colleague",
+    historyChange: "{field}: {from} → {to}",
+    noRoleTitle: "You do not have access to leads yet",
+    noRoleBody: "You are signed in as {name}, but your account has neither the Referrals admin nor the Business profile admin role. Ask your Partner Center administrator for one of these roles, then sign in again.",
+    exporting: "Preparing the export…",
+    recipientLanguage: "Email language",
     // Enum values
     "enum.Valid": "Valid", "enum.Invalid": "Invalid", "enum.Spam": "Spam", "enum.Unknown": "Unknown",
     "enum.High": "High", "enum.Low": "Low",
@@ -225,7 +277,7 @@ export const MESSAGES = {
     export: "Exporteren",
     customerName: "Klantnaam",
     country: "Land",
-    countryHint: "Landcodes van twee letters, met komma's (NL, DE)",
+    countryHint: "Typ en kies een land; kies er meerdere een voor een.",
     createdFrom: "Aangemaakt vanaf",
     createdUntil: "Aangemaakt tot en met",
     callToAction: "Call-to-action",
@@ -366,6 +418,58 @@ export const MESSAGES = {
     actor: "Door",
     system: "Systeem",
     openLead: "Lead van {name} openen",
+    portalName: "Partnerleads",
+    listHeading: "Leads",
+    leadId: "Lead-id",
+    "leadsShown.one": "{count} lead getoond",
+    "actionCenterCount.one": "Actiecentrum: {count} item",
+    invalidContact: "Ongeldig e-mailadres",
+    roleAddress: "Functioneel adres, geen persoon",
+    "flag.disposable_domain": "Wegwerp-e-maildomein",
+    "flag.spam_domain": "E-maildomein op de spamlijst",
+    "flag.role_address": "Functioneel adres zoals info@ of sales@",
+    "flag.test_pattern": "Lijkt op testgegevens",
+    "flag.test_lead": "Gemarkeerd als testlead",
+    flagOther: "Ander waarschuwingssignaal",
+    "err.required": "Dit veld is verplicht.",
+    "err.invalid": "Deze waarde is ongeldig.",
+    "err.too_long": "Dit is te lang.",
+    "err.too_short": "Dit is te kort.",
+    "err.not_allowed": "Deze waarde is hier niet toegestaan.",
+    "err.out_of_range": "Deze waarde valt buiten het toegestane bereik.",
+    "err.other": "Deze waarde is niet geaccepteerd.",
+    fieldError: "{field}: {message}",
+    "http.400": "Het verzoek is niet geaccepteerd.",
+    "http.401": "U bent niet aangemeld.",
+    "http.403": "U mag dit niet doen.",
+    "http.404": "Dit is niet gevonden of is niet van u.",
+    "http.409": "Deze actie kan niet meer voor deze lead: de lead is al verder.",
+    "http.412": "Iemand anders heeft deze lead intussen gewijzigd.",
+    "http.413": "Er zijn te veel gegevens verstuurd.",
+    "http.415": "Het verzoek had niet de verwachte vorm.",
+    "http.5xx": "De dienst heeft een probleem. Probeer het later opnieuw.",
+    networkError: "De server is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.",
+    "field.other": "Een veld",
+    "field.outcome": "Uitkomst",
+    "field.q": "Zoeken",
+    "field.sort": "Sortering",
+    "field.paging": "Bladeren",
+    "field.owner": "Eigenaar",
+    "field.body": "Het verzoek",
+    "field.recipient": "Ontvanger {n}",
+    countryPlaceholder: "Typ een landnaam",
+    countryChoose: "Kies een land uit de lijst.",
+    countryRemove: "{name} verwijderen",
+    countriesChosen: "Gekozen landen",
+    conflictDeclined: "{who} heeft deze lead al afgewezen ({reason}). Er is niets gewijzigd.",
+    conflictMoved: "{who} heeft deze lead al gewijzigd: de status is nu {status}. Er is niets gewijzigd.",
+    conflictDeal: "{who} heeft deze deal intussen gewijzigd ({fields}). Het formulier toont nu die waarden; uw eigen wijzigingen zijn bewaard. Controleer ze en sla opnieuw op.",
+    colleague: "Een collega",
+    historyChange: "{field}: {from} → {to}",
+    noRoleTitle: "U hebt nog geen toegang tot leads",
+    noRoleBody: "U bent aangemeld als {name}, maar uw account heeft geen rol als Referrals-beheerder of Business profile-beheerder. Vraag uw Partner Center-beheerder om een van deze rollen en meld u daarna opnieuw aan.",
+    exporting: "De export wordt voorbereid…",
+    recipientLanguage: "Taal van de e-mails",
     "enum.Valid": "Geldig", "enum.Invalid": "Ongeldig", "enum.Spam": "Spam", "enum.Unknown": "Onbekend",
     "enum.High": "Hoog", "enum.Low": "Laag",
     "enum.Received": "Ontvangen", "enum.Accepted": "Geaccepteerd", "enum.Archived": "Gearchiveerd",
@@ -451,8 +555,20 @@ export function locale() {
  * @returns {string}
  */
 export function t(key, values = {}) {
-  const text = MESSAGES[language][key] ?? MESSAGES.en[key] ?? key;
+  const text = pluralText(key, values.count) ?? MESSAGES[language][key] ?? MESSAGES.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+/**
+ * The `{key}.one` form when the language's plural rule says `count` is singular (`count` may be a
+ * formatted number such as "1.234"); null when there is no such form.
+ */
+function pluralText(key, count) {
+  if (count === undefined || count === null) return null;
+  const number = typeof count === "number" ? count : Number(String(count).replace(/[^\d]/g, ""));
+  if (!Number.isFinite(number)) return null;
+  const rule = new Intl.PluralRules(locale()).select(number);
+  return MESSAGES[language][`${key}.${rule}`] ?? null;
 }
 
 /** The label of an enum value in the chosen language (the value itself when unknown). */
@@ -513,4 +629,159 @@ export function translateStatic(root = document) {
   for (const element of /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll("[data-i18n]"))) element.textContent = t(element.dataset.i18n);
   for (const element of /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll("[data-i18n-label]"))) element.setAttribute("aria-label", t(element.dataset.i18nLabel));
   document.documentElement.lang = language;
+}
+
+// API field names that have a label of their own under another key.
+const FIELD_KEYS = {
+  createdTo: "createdUntil", name: "memberName", email: "memberEmail", phone: "memberPhone",
+  outcome: "field.outcome", q: "field.q", sort: "field.sort", top: "field.paging",
+  continuationToken: "field.paging", tab: "leadTabs", owner: "field.owner", userId: "field.owner",
+  value: "estimatedValue", body: "field.body", language: "recipientLanguage",
+};
+
+/**
+ * The name of an API field (`details[].field`) in the chosen language: `team.0.email` becomes
+ * "Team member 1: Email", `recipients.2.email` "Recipient 3: Email".
+ * @param {string} path
+ */
+export function fieldLabel(path) {
+  const parts = String(path || "").split(".").filter(Boolean);
+  const prefixes = [];
+  while (parts.length > 1) {
+    const [head, index] = parts;
+    if (/^\d+$/.test(index) && (head === "team" || head === "recipients")) {
+      prefixes.push(t(head === "team" ? "teamMember" : "field.recipient", { n: Number(index) + 1 }));
+      parts.splice(0, 2);
+    } else {
+      parts.shift();
+    }
+  }
+  const name = parts[0] || "";
+  const key = FIELD_KEYS[name] ?? name;
+  const known = key && (MESSAGES[language][key] ?? MESSAGES.en[key]);
+  const label = known ? t(key) : t("field.other");
+  return prefixes.length ? `${prefixes.join(", ")}: ${label}` : label;
+}
+
+const DETAIL_CODES = ["required", "invalid", "too_long", "too_short", "not_allowed", "out_of_range"];
+
+/** The message of one `details` entry, worded from the catalog by its stable `code`. */
+export function detailMessage(detail) {
+  return t(DETAIL_CODES.includes(detail?.code) ? `err.${detail.code}` : "err.other");
+}
+
+/**
+ * What went wrong, in the chosen language, for any error a call to the API can end in: the API's
+ * own (English) `message` is never shown; a 400 names its fields; a failed fetch is a network error.
+ * @param {unknown} error
+ */
+export function errorMessage(error) {
+  const status = /** @type {{ status?: number }} */ (error)?.status;
+  const details = /** @type {{ details?: Array<{ field: string, code?: string }> }} */ (error)?.details;
+  if (typeof status !== "number") {
+    return error instanceof TypeError ? t("networkError") : t("genericError");
+  }
+  if (status === 400 && details?.length) {
+    return details.map((detail) => t("fieldError", { field: fieldLabel(detail.field), message: detailMessage(detail) })).join(" ");
+  }
+  if (status >= 500) return t("http.5xx");
+  const key = `http.${status}`;
+  return MESSAGES.en[key] ? t(key) : t("genericError");
+}
+
+/** The spam flags in words, never machine names. */
+export function spamFlagText(flag) {
+  const key = `flag.${flag}`;
+  return MESSAGES.en[key] ? t(key) : t("flagOther");
+}
+
+// Flags that say the lead may be spam or a test; `role_address` is a real but shared mailbox.
+const SPAM_SIGNALS = new Set(["disposable_domain", "spam_domain", "test_lead", "test_pattern"]);
+
+/**
+ * The warnings a lead deserves, each with its own honest wording: "possibleSpam" only for spam or
+ * test signals, "invalidContact" for an address that cannot work, "roleAddress" for info@ and the like.
+ * @param {{ emailValidity?: string | null, spamFlags?: string[] | null }} lead
+ * @returns {Array<"possibleSpam" | "invalidContact" | "roleAddress">}
+ */
+export function leadWarnings(lead) {
+  const flags = lead.spamFlags || [];
+  const warnings = [];
+  if (lead.emailValidity === "Spam" || flags.some((flag) => SPAM_SIGNALS.has(flag))) warnings.push("possibleSpam");
+  if (lead.emailValidity === "Invalid") warnings.push("invalidContact");
+  if (flags.includes("role_address")) warnings.push("roleAddress");
+  return /** @type {Array<"possibleSpam" | "invalidContact" | "roleAddress">} */ (warnings);
+}
+
+// Country calling codes of one and two digits (ITU E.164 assignments); all others have three.
+const CALLING_CODES_SHORT = new Set([
+  "1", "7", "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47",
+  "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66",
+  "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
+]);
+// National number groupings where a country writes them one way (lengths of the groups).
+const GROUPINGS = {
+  1: { 10: [3, 3, 4] },
+  31: { 9: [2, 3, 4] },
+  32: { 8: [1, 3, 2, 2], 9: [3, 2, 2, 2] },
+  33: { 9: [1, 2, 2, 2, 2] },
+  44: { 10: [4, 6] },
+  49: { 10: [3, 7], 11: [3, 8] },
+};
+
+/**
+ * An E.164 number grouped for reading (`+33142685300` → `+33 1 42 68 53 00`); anything else as it is.
+ * Links and copies keep the E.164 form.
+ * @param {string | null | undefined} phone
+ */
+export function formatPhone(phone) {
+  if (!phone || !/^\+\d{6,15}$/.test(phone)) return phone || "";
+  const digits = phone.slice(1);
+  const code = [1, 2, 3].map((n) => digits.slice(0, n)).find((c) => c.length < 3 ? CALLING_CODES_SHORT.has(c) : true);
+  let national = digits.slice(code.length);
+  // Dutch mobiles: 6 then eight digits.
+  let groups = code === "31" && national.startsWith("6") ? [1, 8] : GROUPINGS[code]?.[national.length];
+  if (!groups) {
+    groups = [];
+    let left = national.length;
+    while (left > 4) { groups.push(3); left -= 3; }
+    groups.push(left);
+  }
+  const parts = [];
+  for (const size of groups) {
+    parts.push(national.slice(0, size));
+    national = national.slice(size);
+  }
+  return `+${code} ${parts.join(" ")}`;
+}
+
+/**
+ * A local calendar day (`YYYY-MM-DD`) as the ISO date-time of its start in the browser's time zone,
+ * with the offset (`2026-11-25T00:00:00-08:00`); `days` moves to a later day first.
+ * @param {string} day
+ * @param {number} [days]
+ */
+export function localDayStart(day, days = 0) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!match) return day;
+  const date = new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]) + days);
+  const pad = (n) => String(Math.abs(n)).padStart(2, "0");
+  const offset = -date.getTimezoneOffset();
+  const zone = `${offset >= 0 ? "+" : "-"}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`;
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:00${zone}`;
+}
+
+/** Every region with a name, sorted by name in the chosen language: `[code, name]`. */
+export function countryChoices() {
+  const names = new Intl.DisplayNames([locale()], { type: "region", fallback: "none" });
+  const choices = [];
+  for (let first = 65; first <= 90; first++) {
+    for (let second = 65; second <= 90; second++) {
+      const code = String.fromCharCode(first, second);
+      const name = names.of(code);
+      // Unassigned codes have no name (or their own code back); user-assigned ones (XA-XZ, QM-QZ, ZZ) are skipped.
+      if (name && name !== code && !/^(X[A-JL-Z]|Q[M-Z]|ZZ|AA|OO|EU|EZ|UN|AC|CP|CQ|DG|EA|FX|IC|TA)$/.test(code)) choices.push([code, name]);
+    }
+  }
+  return choices.sort((a, b) => a[1].localeCompare(b[1], locale()));
 }

@@ -6,7 +6,10 @@
 
 import { api, leadPath } from "./api.js";
 import { h, clear, icon, announce } from "./dom.js";
-import { t, enumLabel, formatDateTime, formatCount, countryName, timeLeft } from "./i18n.js";
+import { t, enumLabel, formatDateTime, formatCount, countryName, timeLeft, errorMessage } from "./i18n.js";
+import { countryPicker } from "./country.js";
+import { warningMarks } from "./marks.js";
+import { fetchBeforeDownload } from "./download.js";
 import { TABS, ENUM_FILTERS, SORTS, apiParams, listHash } from "./route.js";
 import { myLeadsButton, ownerCell, ownerFilter, relatedMarker } from "./owners.js";
 
@@ -107,6 +110,7 @@ export class LeadList {
     this.moreButton = h("button", { type: "button", className: "secondary", hidden: true, on: { click: () => this.loadPage() } }, t("loadMore"));
     this.stopButton = h("button", { type: "button", className: "secondary", hidden: true, attrs: { id: "stop-looking" }, on: { click: () => { this.stopped = true; this.stopButton.hidden = true; } } }, t("stopLooking"));
     this.sentinel = h("div", { className: "sentinel", attrs: { "aria-hidden": "true" } });
+    fetchBeforeDownload(this.exportLink, this.status);
 
     clear(this.root).append(
       h("div", { className: "list-toolbar" }, tabs, h("div", { className: "toolbar-actions" }, this.myLeads = h("span"), this.filterToggle, this.exportLink)),
@@ -155,7 +159,7 @@ export class LeadList {
         hint ? h("small", { id: `${id}-hint`, className: "hint" }, t(hint)) : null,
       );
     };
-    groups.push(h("div", { className: "filter-texts" }, text("customerName", "search"), text("country", "text", "countryHint"), text("createdFrom", "date"), text("createdUntil", "date"), ownerFilter(this.inputs)));
+    groups.push(h("div", { className: "filter-texts" }, text("customerName", "search"), countryPicker(this.inputs), text("createdFrom", "date"), text("createdUntil", "date"), ownerFilter(this.inputs)));
     for (const [name, values] of Object.entries(ENUM_FILTERS)) {
       this.inputs[name] = [];
       const options = values.map((value) => {
@@ -292,7 +296,7 @@ export class LeadList {
       if (error.name === "AbortError" || generation !== this.generation) return;
       this.stopButton.hidden = true;
       this.moreButton.hidden = !this.token;
-      this.status.textContent = error.message || t("genericError");
+      this.status.textContent = errorMessage(error);
     } finally {
       if (generation === this.generation) this.loadingPage = false;
     }
@@ -325,7 +329,6 @@ export class LeadList {
         const text = await this.countTab(tab);
         if (generation !== this.generation) return;
         this.countBadges[tab].textContent = text;
-        this.tabButtons[tab].setAttribute("aria-label", `${t(TAB_LABELS[tab])} (${text})`);
       } catch (error) {
         if (generation === this.generation && error.name !== "AbortError") this.countBadges[tab].textContent = "?";
       }
@@ -339,7 +342,7 @@ export class LeadList {
     if (lead.urgency === "ContactRequested") flags.push(h("span", { className: "flag flame" }, icon("flame", { label: t("contactRequested"), filled: true })));
     if (lead.urgency === "ContactRequestedOverdue") flags.push(h("span", { className: "flag flame overdue" }, icon("flame", { label: t("contactOverdue"), filled: true }), icon("clock", { className: "overdue-mark" })));
     if (lead.hasRelatedLeads) flags.push(relatedMarker(lead));
-    if ((lead.spamFlags && lead.spamFlags.length) || lead.quality === "Low") flags.push(h("span", { className: "flag spam" }, icon("warning", { label: t("spamWarning") }), h("span", { className: "flag-text" }, t("spamWarning"))));
+    flags.push(...warningMarks(lead));
 
     const favorite = h("button", { type: "button", className: "heart", on: { click: () => this.toggleFavorite(lead, favorite) } });
     this.paintHeart(favorite, lead.favorite);

@@ -1,4 +1,6 @@
 // @ts-check
+import { localDayStart } from "./i18n.js";
+
 // The hash route: `#/leads?tab=...&filters` (the list), `#/leads/{id}` (one lead), `#/settings`,
 // `#/insights?from=&to=&interval=&groupBy=`.
 // Emails link to `{PORTAL_BASE_URL}/#/leads/{id}`, so that form must keep working.
@@ -24,6 +26,18 @@ export const TEXT_FILTERS = ["country", "customerName", "createdFrom", "createdU
 /** @type {string[]} The list's `sort` values; the first is the API's default. */
 export const SORTS = ["created", "expiry"];
 
+// What a text filter may hold (a hand-edited or old link's bad value is dropped, never sent to the
+// API): the cleaned value, or "" to drop it.
+const VALID_TEXT = {
+  country: (value) => value.split(/[\s,;]+/).filter((code) => /^[a-z]{2}$/i.test(code)).map((code) => code.toUpperCase()).join(","),
+  createdFrom: (value) => (isDay(value) ? value : ""),
+  createdUntil: (value) => (isDay(value) ? value : ""),
+};
+
+function isDay(value) {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(new Date(`${value}T00:00:00Z`).getTime());
+}
+
 export function parseRoute(hash = location.hash) {
   const raw = hash.replace(/^#/, "") || "/leads";
   const [path, query = ""] = raw.split("?");
@@ -44,7 +58,8 @@ export function listState(params) {
   }
   for (const name of TEXT_FILTERS) {
     const value = (params.get(name) || "").trim();
-    if (value) filters[name] = value;
+    const clean = value && (VALID_TEXT[name] ? VALID_TEXT[name](value) : value);
+    if (clean) filters[name] = clean;
   }
   const sort = SORTS.includes(params.get("sort")) ? params.get("sort") : SORTS[0];
   return { tab, filters, sort };
@@ -61,13 +76,6 @@ export function listHash({ tab, filters, sort = SORTS[0] }) {
   return `#/leads${query ? `?${query}` : ""}`;
 }
 
-function nextDay(day) {
-  const date = new Date(`${day}T00:00:00Z`);
-  if (Number.isNaN(date.getTime())) return day;
-  date.setUTCDate(date.getUTCDate() + 1);
-  return date.toISOString().slice(0, 10);
-}
-
 /**
  * The API's query for a tab and filters: the same for the list, the counts and the export.
  * @param {string} tab
@@ -77,7 +85,9 @@ function nextDay(day) {
 export function apiParams(tab, filters) {
   const params = new URLSearchParams({ tab });
   for (const [name, value] of Object.entries(filters)) {
-    if (name === "createdUntil") params.set("createdTo", nextDay(value)); // the API's end is exclusive
+    // The user's days are local days: their bounds go out as date-times with the browser's offset.
+    if (name === "createdFrom") params.set(name, localDayStart(/** @type {string} */ (value)));
+    else if (name === "createdUntil") params.set("createdTo", localDayStart(/** @type {string} */ (value), 1)); // the API's end is exclusive
     else if (name === "country") params.set(name, /** @type {string} */ (value).split(/[\s,;]+/).filter(Boolean).map((c) => c.toUpperCase()).join(","));
     else params.set(name, Array.isArray(value) ? value.join(",") : value);
   }
