@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import time
 import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -26,7 +27,9 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from azure.core.exceptions import ServiceResponseError
 from common import (
+    SEED_ATTEMPTS,
     CountingPolicy,
     CountingStorageClients,
     Stack,
@@ -119,7 +122,14 @@ def seed(stack: Stack, partner: str, count: int, today: datetime) -> None:
                 sums[f"{tally.key}|0"][column] += int(amount)
     rows = [{"PartitionKey": partner, "RowKey": key, **columns} for key, columns in sums.items()]
     for start in range(0, len(rows), 100):
-        table.submit_transaction([("upsert", row) for row in rows[start : start + 100]])
+        for attempt in range(SEED_ATTEMPTS):  # upserts: a batch whose answer was lost is sent again
+            try:
+                table.submit_transaction([("upsert", row) for row in rows[start : start + 100]])
+                break
+            except ServiceResponseError:
+                if attempt == SEED_ATTEMPTS - 1:
+                    raise
+                time.sleep(1)
     print(f"  {partner}: {count} leads, {len(rows)} insights rows", flush=True)
 
 
