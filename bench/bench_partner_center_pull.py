@@ -45,15 +45,13 @@ def run(
     interrupted = 0
     while True:
         # A storage error ends a run as it would end the timer's; the next run resumes at the
-        # watermark, as the next timer run would.
+        # watermark, as the next timer run would. The counts add up over the runs.
         try:
-            one = partner_center_sync.pull(services)
+            partner_center_sync.pull(services, report=report)
         except Exception as error:
             interrupted += 1
             print(f"run interrupted ({type(error).__name__}); resuming from the watermark")
             continue
-        for field in ("listed", "created", "updated", "unchanged", "skipped"):
-            setattr(report, field, getattr(report, field) + getattr(one, field))
         break
     seconds = time.perf_counter() - started
     handled = max(1, report.created + report.updated)

@@ -124,10 +124,15 @@ def _store_page(services: Services, page: list[dict[str, Any]], report: PullRepo
         raise failure
 
 
-def pull(services: Services, *, page_size: int = MAX_PAGE_SIZE) -> PullReport:
-    """One run of the timer: every referral changed since the watermark, then the new watermark."""
+def pull(
+    services: Services, *, page_size: int = MAX_PAGE_SIZE, report: PullReport | None = None
+) -> PullReport:
+    """One run of the timer: every referral changed since the watermark, then the new watermark.
+
+    `report`, when given, is filled in as the run goes, so a caller keeps the counts of a run that
+    a storage error ended."""
     pc = services.settings.partner_center
-    report = PullReport()
+    report = report if report is not None else PullReport()
     if pc is None:
         log.info("Partner Center sync is off (PARTNER_CENTER_API_URL is not set)")
         return report
