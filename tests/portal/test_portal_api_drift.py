@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from shared.domain.enums import ActionKind, Tab
+from shared.domain.errors import DetailCode
 from shared.domain.lead_query import ENUM_FILTERS, LeadFilters
 from tests.conftest import REPO_ROOT
 
@@ -35,6 +36,7 @@ console.log(JSON.stringify({
   textFilters: route.TEXT_FILTERS,
   sentParameters: sent,
   languages: i18n.LANGUAGES,
+  detailCodes: i18n.DETAIL_CODES,
   messages: i18n.MESSAGES,
 }));
 """
@@ -104,3 +106,10 @@ def test_every_text_the_portal_asks_for_is_in_both_catalogs() -> None:
     assert len(used) > 100
     for language, catalog in portal()["messages"].items():
         assert sorted(key for key in used if key not in catalog) == [], language
+
+
+def test_every_error_detail_code_of_the_api_is_worded_in_both_languages() -> None:
+    found = portal()
+    assert sorted(found["detailCodes"]) == sorted(code.value for code in DetailCode)
+    for language, messages in found["messages"].items():
+        assert [code for code in DetailCode if not messages.get(f"err.{code.value}")] == [], language

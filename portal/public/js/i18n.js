@@ -186,6 +186,10 @@ export const MESSAGES = {
     "err.too_short": "This is too short.",
     "err.not_allowed": "This value is not allowed here.",
     "err.out_of_range": "This value is out of range.",
+    "err.invalid_format": "This is not in the right format.",
+    "err.wrong_type": "This is the wrong kind of value.",
+    "err.too_many": "There are too many of these.",
+    "err.duplicate": "This appears more than once.",
     "err.other": "This value was not accepted.",
     fieldError: "{field}: {message}",
     "http.400": "The request was not accepted.",
@@ -437,6 +441,10 @@ export const MESSAGES = {
     "err.too_short": "Dit is te kort.",
     "err.not_allowed": "Deze waarde is hier niet toegestaan.",
     "err.out_of_range": "Deze waarde valt buiten het toegestane bereik.",
+    "err.invalid_format": "Dit heeft niet de juiste vorm.",
+    "err.wrong_type": "Dit is het verkeerde soort waarde.",
+    "err.too_many": "Dit zijn er te veel.",
+    "err.duplicate": "Dit komt meer dan eens voor.",
     "err.other": "Deze waarde is niet geaccepteerd.",
     fieldError: "{field}: {message}",
     "http.400": "Het verzoek is niet geaccepteerd.",
@@ -663,7 +671,10 @@ export function fieldLabel(path) {
   return prefixes.length ? `${prefixes.join(", ")}: ${label}` : label;
 }
 
-const DETAIL_CODES = ["required", "invalid", "too_long", "too_short", "not_allowed", "out_of_range"];
+export const DETAIL_CODES = [
+  "required", "invalid", "invalid_format", "wrong_type", "too_long", "too_short", "too_many", "duplicate",
+  "not_allowed", "out_of_range",
+];
 
 /** The message of one `details` entry, worded from the catalog by its stable `code`. */
 export function detailMessage(detail) {
