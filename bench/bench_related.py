@@ -41,7 +41,7 @@ from shared.services import leads
 from tests.support.leads import distinct_customer, marketplace_lead
 
 BATCH_LEADS = 50  # a lead and its email key's index row: 100 operations per transaction
-SEED_ATTEMPTS = 10
+SEED_ATTEMPTS = 40
 
 
 def seed(stack: Stack, partner: str, count: int) -> None:
@@ -77,7 +77,7 @@ def seed(stack: Stack, partner: str, count: int) -> None:
             except ServiceResponseError:
                 if attempt == SEED_ATTEMPTS - 1:
                     raise
-                time.sleep(2.0)
+                time.sleep(5.0)
 
     with ThreadPoolExecutor(1) as pool:
         list(pool.map(store, range(0, count, BATCH_LEADS)))

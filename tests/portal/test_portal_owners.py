@@ -130,7 +130,7 @@ def test_routing_rules_are_edited_in_the_settings(
     rule.locator('[data-part="country"]').fill("nl, be")
     rule.locator('[data-part="assignTo"]').fill("ann=Ann, bob")
     page.locator("#save-rules").click()
-    expect(rules.locator(".dialog-message.success")).to_be_visible()
+    expect(rules.locator(".routing-message.success")).to_be_visible()
     stored = portal_api.get("/api/settings/routing", headers=principal_header(partner_id=partner_id)).json()
     assert stored["rules"][0]["when"]["country"] == ["NL", "BE"]
     assert stored["rules"][0]["assignTo"] == [
@@ -141,4 +141,4 @@ def test_routing_rules_are_edited_in_the_settings(
     # A bad value is refused with the field named.
     rule.locator('[data-part="country"]').fill("Netherlands")
     page.locator("#save-rules").click()
-    expect(rules.locator(".dialog-message.error")).to_contain_text("country")
+    expect(rules.locator(".routing-message.error")).to_contain_text("country")

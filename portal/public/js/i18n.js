@@ -249,7 +249,7 @@ export const MESSAGES = {
     hasRelated: "This customer has other leads", relatedLeads: "Related leads", noRelated: "No other leads of this customer.",
     routingRules: "Routing rules", routingHint: "New leads go to the first rule that matches; its users take turns. Conditions are comma-separated; leave one empty to match any lead. Users: userId=Name, comma-separated.",
     assignTo: "Assign to", offerId: "Offer id", removeRule: "Remove rule", noRules: "No rules: new leads get no owner.",
-    addRule: "Add rule", saveRules: "Save rules",
+    addRule: "Add rule", saveRules: "Update rules",
     "enum.OwnerAssigned": "Owner assigned",
     // Partner Center (the lead page's Partner Center card)
     pcSection: "Partner Center",
@@ -503,7 +503,7 @@ export const MESSAGES = {
     hasRelated: "Deze klant heeft andere leads", relatedLeads: "Verwante leads", noRelated: "Geen andere leads van deze klant.",
     routingRules: "Routeringsregels", routingHint: "Nieuwe leads gaan naar de eerste regel die past; de gebruikers ervan zijn om de beurt. Voorwaarden met komma's gescheiden; laat er een leeg voor elke lead. Gebruikers: userId=Naam, met komma's gescheiden.",
     assignTo: "Toewijzen aan", offerId: "Aanbiedings-id", removeRule: "Regel verwijderen", noRules: "Geen regels: nieuwe leads krijgen geen eigenaar.",
-    addRule: "Regel toevoegen", saveRules: "Regels opslaan",
+    addRule: "Regel toevoegen", saveRules: "Regels bijwerken",
     "enum.OwnerAssigned": "Eigenaar toegewezen",
     // Partner Center (the lead page's Partner Center card)
     pcSection: "Partner Center",

@@ -91,7 +91,7 @@ export function ownerCard(lead, etag, onSaved) {
       select.append(h("option", { value: person.userId }, ownerName(person)));
     }
   });
-  const message = h("p", { className: "dialog-message", attrs: { role: "alert" }, hidden: true });
+  const message = h("p", { className: "owner-message", attrs: { role: "alert" }, hidden: true });
   const save = h("button", { type: "button", attrs: { id: "owner-save" }, on: { click: async () => {
     const userId = select.value || null;
     const body = userId ? { userId, name: names.get(userId) || null } : { userId: null };
@@ -164,7 +164,7 @@ export async function routingSettings(root, editable) {
     return;
   }
   const rows = h("ol", { className: "rules" });
-  const message = h("p", { className: "dialog-message", attrs: { role: "alert" }, hidden: true });
+  const message = h("p", { className: "routing-message", attrs: { role: "alert" }, hidden: true });
   const addRule = (rule = { when: {}, assignTo: [] }) => {
     const number = rows.children.length + 1;
     const input = (part, value) => h("label", { className: "field" }, h("span", {}, t(part === "assignTo" ? "assignTo" : part)),
@@ -197,11 +197,11 @@ export async function routingSettings(root, editable) {
       await api("/api/settings/routing", { method: "PUT", body });
       people(true);
       message.textContent = t("saved");
-      message.className = "dialog-message success";
+      message.className = "routing-message success";
     } catch (error) {
       const details = error instanceof ApiError ? error.details.map((d) => `${d.field}: ${d.message}`) : [];
       message.textContent = [error.message || t("genericError"), ...details].join(" ");
-      message.className = "dialog-message error";
+      message.className = "routing-message error";
     }
     message.hidden = false;
   };
