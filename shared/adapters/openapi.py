@@ -87,6 +87,9 @@ class LeadCount(WireModel):
 class HistoryEntryResource(WireModel):
     at: str
     actor: str
+    actor_name: str | None = Field(
+        description="The person's display name (the `name` claim); null for `system`"
+    )
     action: HistoryAction
     from_status: Status | None = None
     to_status: Status | None = None

@@ -104,11 +104,14 @@ class HistoryEntry:
     from_status: Status | None
     to_status: Status | None
     details: dict[str, Any] = field(default_factory=dict)
+    # The person's display name (their sign-in's `name` claim); None for the system.
+    actor_name: str | None = None
 
     def to_resource(self) -> dict[str, Any]:
         return {
             "at": utc_iso(self.at),
             "actor": self.actor,
+            "actorName": self.actor_name,
             "action": self.action.value,
             "fromStatus": self.from_status.value if self.from_status else None,
             "toStatus": self.to_status.value if self.to_status else None,
@@ -145,6 +148,13 @@ class Change:
     event: LeadEvent | None
     # Earlier history entries whose details this change rewrites (an expiry's scrubbing).
     rewritten_history: tuple[HistoryEntry, ...] = ()
+
+
+def by_person(change: Change | None, actor_name: str | None) -> Change | None:
+    """The change with its history entry naming the person who made it."""
+    if change is None or actor_name is None:
+        return change
+    return replace(change, history=replace(change.history, actor_name=actor_name))
 
 
 def next_state(stage: Stage, action: Action) -> tuple[Stage, Status]:

@@ -299,7 +299,7 @@ def change_lead(
             services,
             principal.partner_id,
             lead_id,
-            lambda stored, now: decide(stored.lead, now),
+            lambda stored, now: lifecycle.by_person(decide(stored.lead, now), principal.name),
             if_match=if_match,
         )
     except lifecycle.ChangeRefused as refused:

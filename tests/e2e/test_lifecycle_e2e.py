@@ -166,7 +166,9 @@ def test_a_lead_from_received_to_won(partner: Partner) -> None:
     assert {entry["actor"] for entry in history if entry["action"] != "LeadCreated"} - {"system"} == {
         "user-1"
     }
-    assert history[0]["actor"] == "system"
+    assert history[0]["actor"] == "system" and history[0]["actorName"] is None
+    people = {entry["actorName"] for entry in history if entry["actor"] == "user-1"}
+    assert people == {"Sam Sales"}
     assert history[-1]["fromStatus"] == "Accepted" and history[-1]["toStatus"] == "Won"
     assert wait_for(lambda: len(partner.event_types(lead_id)) >= 3) and partner.event_types(lead_id) == [
         "LeadCreated",
