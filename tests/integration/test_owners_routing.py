@@ -115,12 +115,17 @@ def test_assigning_an_owner_is_stored_with_history_and_found_by_the_list_filter(
     assert history[-1].action is HistoryAction.OWNER_ASSIGNED and history[-1].actor == "una"
     assert history[-1].details["actorName"] == "Una"
 
-    from shared.domain.lead_query import parse_lead_query
+    from shared.domain.lead_query import ListRequest, ReadOrder, ReadPlan, parse_lead_query
 
     def listed(owner: str) -> list[str]:
         query, errors = parse_lead_query({"owner": owner})
         assert not errors
-        return [body["id"] for body in leads.list_leads(services, una, query, top=50, after=None).leads]
+        return [
+            body["id"]
+            for body in leads.list_leads(
+                services, una, ListRequest(query, 50, ReadPlan(ReadOrder.CREATED))
+            ).leads
+        ]
 
     assert listed("me") == [lead_ids[0]]
     assert listed("bob") == [lead_ids[1]]
@@ -177,9 +182,9 @@ def test_related_leads_are_found_by_email_phone_or_company_and_domain(
     }
 
     # The list marks leads with related leads.
-    from shared.domain.lead_query import LeadQuery
+    from shared.domain.lead_query import LeadQuery, ListRequest, ReadOrder, ReadPlan
 
-    page = leads.list_leads(services, una, LeadQuery(), top=50, after=None).leads
+    page = leads.list_leads(services, una, ListRequest(LeadQuery(), 50, ReadPlan(ReadOrder.CREATED))).leads
     marked = {body["id"]: body["hasRelatedLeads"] for body in page}
     assert marked == {first: True, same_email: True, same_phone: True, same_company: True, unrelated: False}
 
