@@ -113,7 +113,9 @@ def test_the_api_conforms_to_its_openapi_document(
     assert report["errors"] == []
     # The header signed the cases in: no operation answered only 401/403 (a run where sign-in is
     # refused would otherwise pass, since 401 is a documented answer to every such request).
-    assert report["warnings"]["missing_auth"] == []
+    # The exception: Partner Center's webhook takes only bodies signed with Partner Center's
+    # certificate, which no fuzzer can make, so every case there is refused (401), as it must be.
+    assert set(report["warnings"]["missing_auth"]) <= {"POST /api/partner-center/events"}
 
 
 def documented_operations(api: httpx.Client) -> list[tuple[str, str]]:
