@@ -40,6 +40,7 @@ def test_the_schema_names_every_parameter_as_clients_send_it() -> None:
         "createdFrom",
         "createdTo",
         "q",
+        "owner",
         "sort",
         "top",
         "continuationToken",
