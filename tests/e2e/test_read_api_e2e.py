@@ -15,7 +15,7 @@ from shared.domain import lifecycle
 from shared.domain.enums import EmailValidity, PhoneValidity, Quality
 from shared.domain.intake_mapping import map_marketplace_lead, map_referral
 from shared.domain.lead import Lead
-from shared.domain.lead_ids import new_lead_id
+from shared.domain.lead_ids import inverted_time_prefix, new_lead_id
 from shared.services.container import Services
 from tests.support.leads import marketplace_lead, referral, unique_partner
 from tests.support.principals import principal_header
@@ -258,7 +258,8 @@ def _raw_principal(body: object) -> dict[str, str]:
     ],
 )
 @pytest.mark.parametrize(
-    "path", ["/api/leads", "/api/leads/export", f"/api/leads/{new_lead_id(BASE)}", "/api/actions"]
+    "path",
+    ["/api/leads", "/api/leads/export", f"/api/leads/{inverted_time_prefix(BASE)}0123456789", "/api/actions"],
 )
 def test_unauthenticated_and_forbidden(
     api: httpx.Client, path: str, headers: dict[str, str], status: int, code: str

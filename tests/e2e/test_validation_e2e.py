@@ -266,7 +266,9 @@ def filter_partner(host: HostProcess, api: httpx.Client) -> tuple[str, dict[str,
     return partner, {company: lead["id"] for company, lead in leads.items()}
 
 
-@pytest.mark.parametrize(("params", "expected"), FILTERS, ids=lambda value: str(value))
+@pytest.mark.parametrize(
+    ("params", "expected"), FILTERS, ids=lambda value: str(sorted(value) if isinstance(value, set) else value)
+)
 def test_validity_filters_list_and_export_exactly_the_matching_leads(
     api: httpx.Client, filter_partner: tuple[str, dict[str, str]], params: dict[str, str], expected: set[str]
 ) -> None:

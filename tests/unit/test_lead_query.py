@@ -10,7 +10,7 @@ import pytest
 
 from shared.domain.enums import Qualification, Tab
 from shared.domain.intake_mapping import map_marketplace_lead
-from shared.domain.lead_ids import new_lead_id
+from shared.domain.lead_ids import inverted_time_prefix, new_lead_id
 from shared.domain.lead_query import (
     DEFAULT_TOP,
     MAX_TOP,
@@ -23,6 +23,8 @@ from shared.domain.lead_query import (
 from tests.support.leads import marketplace_lead
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+# A well-formed lead id that is the same in every process (test ids must not vary between workers).
+FIXED_ID = inverted_time_prefix(NOW) + "0123456789"
 
 
 def test_defaults() -> None:
@@ -186,12 +188,12 @@ def _token(body: object) -> str:
         "!!!!",
         "",
         _token([1, 2]),
-        _token({"v": 2, "after": new_lead_id(NOW)}),
-        _token({"v": 2, "o": "c", "k": "lead|" + new_lead_id(NOW)}),
-        _token({"v": 2, "o": "x", "k": "lead|" + new_lead_id(NOW), "i": False}),
-        _token({"v": 2, "o": "e", "k": "lead|" + new_lead_id(NOW), "i": False}),
-        _token({"v": 2, "o": "w", "k": "word|EVA|" + new_lead_id(NOW), "i": False}),
-        _token({"v": 2, "o": "w", "k": "word|a b|" + new_lead_id(NOW), "i": False}),
+        _token({"v": 2, "after": FIXED_ID}),
+        _token({"v": 2, "o": "c", "k": "lead|" + FIXED_ID}),
+        _token({"v": 2, "o": "x", "k": "lead|" + FIXED_ID, "i": False}),
+        _token({"v": 2, "o": "e", "k": "lead|" + FIXED_ID, "i": False}),
+        _token({"v": 2, "o": "w", "k": "word|EVA|" + FIXED_ID, "i": False}),
+        _token({"v": 2, "o": "w", "k": "word|a b|" + FIXED_ID, "i": False}),
         _token({"v": 1}),
         _token({"v": 1, "after": 5}),
         _token({"v": 1, "after": "x' or PartitionKey ne 'x"}),
