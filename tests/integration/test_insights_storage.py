@@ -10,7 +10,6 @@ import pytest
 from azure.data.tables import UpdateMode
 
 from shared.adapters.lead_repository import DERIVED_ROWS_COLUMN
-from shared.adapters.message_queues import MessageQueues
 from shared.domain import lifecycle
 from shared.domain.commands import AcceptBody, CloseBody, DeclineBody
 from shared.domain.enums import Role
@@ -20,6 +19,7 @@ from shared.services import derived_backfill, insights, intake, leads, sweeps
 from shared.services.container import Services
 from tests.conftest import Clock
 from tests.support.leads import accept_body, marketplace_lead, referral, unique_partner
+from tests.support.queues import HeldQueues
 
 MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -91,20 +91,6 @@ def _strip_derived_rows(services: Services, partner: str) -> None:
         elif row["RowKey"].startswith("lead|"):
             del row[DERIVED_ROWS_COLUMN]
             table.upsert_entity(row, mode=UpdateMode.REPLACE)
-
-
-class HeldQueues(MessageQueues):
-    """Pipeline messages kept here, not sent: the session's host would otherwise validate the
-    test's back-dated leads with its real clock, and expire them, while the test works them."""
-
-    def __init__(self) -> None:
-        self.held: list[tuple[str, str]] = []
-
-    def send(self, queue: str, payload: dict[str, Any]) -> None:
-        self.held.append((queue, json.dumps(payload)))
-
-    def send_text(self, queue: str, text: str, *, visible_after: int | None = None) -> None:
-        self.held.append((queue, text))
 
 
 @pytest.fixture

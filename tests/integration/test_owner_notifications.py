@@ -17,8 +17,15 @@ from tests.conftest import Clock
 from tests.integration.test_notifications import CountingSender, message, read_outbox, set_recipients
 from tests.integration.test_owners_routing import stranger
 from tests.support.leads import unique_partner
+from tests.support.queues import HeldQueues
 
 RECIPIENT = "sales@partner.example"
+
+
+@pytest.fixture
+def services(services: Services) -> Services:
+    services.queues = HeldQueues()
+    return services
 
 
 @pytest.fixture
