@@ -210,7 +210,7 @@ def test_hostile_contact_details_are_invalid_and_never_poison(
         assert lead["quality"] == "Low", name
         # Handled on the first delivery: the stage never failed on it. (Its log record is
         # written just after the lead, so it may be a moment behind the API.)
-        records = wait_for(lambda: stage_records(host, lead["id"]), timeout=5)  # noqa: B023
+        records = wait_for(lambda: stage_records(host, lead["id"]), timeout=30)  # noqa: B023
         assert [(r["outcome"], r["dequeueCount"]) for r in records] == [("done", 1)], name
     assert PoisonWatch(services, partner)() == []
 

@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from shared.domain.customer_keys import customer_keys
 from shared.domain.enums import HistoryAction, Role
 from shared.domain.lead import Owner
@@ -18,6 +20,15 @@ from shared.services import intake, leads, related, routing
 from shared.services.container import Services
 from tests.conftest import Clock
 from tests.support.leads import distinct_customer, marketplace_lead, unique_partner
+from tests.support.queues import HeldQueues
+
+
+@pytest.fixture
+def services(services: Services) -> Services:
+    """In-process services whose pipeline messages stay here: the session's host would validate
+    the test's leads while the test changes them."""
+    services.queues = HeldQueues()
+    return services
 
 
 def stranger(partner: str, **extra: Any) -> dict[str, Any]:
