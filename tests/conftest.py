@@ -1,8 +1,7 @@
-"""Shared fixtures: a real Azurite per test session, in-process services, and the local host."""
+"""Shared fixtures: a real Azurite per test session and in-process services on it."""
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -10,11 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from devhost.azurite import Azurite
-from devhost.process import HostProcess
 from shared.config import DEFAULT_SCHEDULES, load_settings
 from shared.services.container import Services
 from tests.support.partner_center_stub import PartnerCenterStub
@@ -36,16 +33,26 @@ def outbox_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("outbox")
 
 
-@pytest.fixture(scope="session")
-def app_env(azurite: Azurite, outbox_dir: Path) -> dict[str, str]:
-    """The settings the service runs with in tests (the host's environment)."""
+def service_env(azurite: Azurite, outbox: Path) -> dict[str, str]:
+    """The settings the service runs with in tests, on `azurite`, writing emails to `outbox`."""
     return {
         "AzureWebJobsStorage": azurite.connection_string,
-        "OUTBOX_DIR": str(outbox_dir),
+        "OUTBOX_DIR": str(outbox),
         "EMAIL_DELIVERABILITY_CHECK": "off",
         "PORTAL_BASE_URL": "http://127.0.0.1:7071",
         **DEFAULT_SCHEDULES,
     }
+
+
+@pytest.fixture(scope="session")
+def app_env(azurite: Azurite, outbox_dir: Path) -> dict[str, str]:
+    """The settings of the in-process services.
+
+    No host runs on this Azurite: a host consumes every queue of the storage it runs on, and would
+    validate, notify or expire what an in-process test stored and is about to count. The end-to-end
+    tests and the portal's tests override this with an Azurite of their own that their host shares.
+    """
+    return service_env(azurite, outbox_dir)
 
 
 class Clock:
@@ -72,35 +79,6 @@ def clock() -> Clock:
 def services(app_env: dict[str, str], clock: Clock) -> Services:
     """In-process services on the session's Azurite, with a clock the test controls."""
     return Services.build(load_settings(app_env), clock=clock)
-
-
-@pytest.fixture(scope="session")
-def host(app_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
-    """The local functions host serving function_app.py, shared by the end-to-end tests.
-
-    It runs the repository's host.json with one change: a failed message is retried after 5 s
-    instead of the minute chosen for Azure, so retry paths finish within a test's patience.
-    """
-    directory = tmp_path_factory.mktemp("host")
-    host_json = json.loads((REPO_ROOT / "host.json").read_text(encoding="utf-8"))
-    host_json["extensions"]["queues"]["visibilityTimeout"] = "00:00:05"
-    (directory / "host.json").write_text(json.dumps(host_json), encoding="utf-8")
-    env = {**app_env, "PYTHONDONTWRITEBYTECODE": "1"}
-    process = HostProcess(
-        cwd=REPO_ROOT,
-        env=env,
-        log_path=directory / "host.log",
-        extra_args=["--host-json", str(directory / "host.json")],
-    )
-    process.start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="session")
-def api(host: HostProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=host.base_url, timeout=30, trust_env=False) as client:
-        yield client
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, interval: float = 0.1) -> Any:

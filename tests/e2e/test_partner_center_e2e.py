@@ -10,10 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devhost.azurite import Azurite
 from devhost.partner_center import register_webhook, seed_demo_referrals
 from devhost.process import HostProcess
 from shared.adapters.partner_center import RefreshTokenProvider
-from tests.conftest import REPO_ROOT, wait_for
+from tests.conftest import REPO_ROOT, service_env, wait_for
 from tests.support.leads import unique_partner
 from tests.support.partner_center_stub import REFERRAL_EVENTS, PartnerCenterStub, make_referral
 
@@ -39,18 +40,23 @@ def stub() -> Iterator[PartnerCenterStub]:
 
 
 @pytest.fixture(scope="module")
-def pc_host(
-    app_env: dict[str, str], stub: PartnerCenterStub, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[HostProcess]:
+def pc_host(stub: PartnerCenterStub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
+    """A host with Partner Center configured, on an Azurite of its own: the session's host has none
+    configured, and would fail the fetches this host's timer queues."""
     directory: Path = tmp_path_factory.mktemp("pchost")
-    process = HostProcess(
-        cwd=REPO_ROOT,
-        env={**app_env, **stub.settings(PARTNER), "PYTHONDONTWRITEBYTECODE": "1"},
-        log_path=directory / "host.log",
-    )
-    process.start()
-    yield process
-    process.stop()
+    with (
+        Azurite() as azurite,
+        HostProcess(
+            cwd=REPO_ROOT,
+            env={
+                **service_env(azurite, directory / "outbox"),
+                **stub.settings(PARTNER),
+                "PYTHONDONTWRITEBYTECODE": "1",
+            },
+            log_path=directory / "host.log",
+        ) as process,
+    ):
+        yield process
 
 
 @pytest.fixture(scope="module")

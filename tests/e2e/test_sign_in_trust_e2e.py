@@ -15,8 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devhost.azurite import Azurite
 from devhost.process import HostProcess
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, service_env
 from tests.support.leads import unique_partner
 from tests.support.principals import principal_header
 
@@ -32,13 +33,24 @@ ANONYMOUS = {
 
 @pytest.fixture(scope="module")
 def signed_out_app(
-    app_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[httpx.Client]:
-    """The app where App Service Authentication is off: anyone could have written the header."""
-    log_path: Path = tmp_path_factory.mktemp("host-without-sign-in") / "host.log"
-    env = {**app_env, "WEBSITE_AUTH_ENABLED": "false", "PYTHONDONTWRITEBYTECODE": "1"}
+    """The app where App Service Authentication is off: anyone could have written the header.
+
+    On an Azurite of its own, so that the session's host stays the only one working its queues."""
+    directory: Path = tmp_path_factory.mktemp("host-without-sign-in")
+    log_path = directory / "host.log"
     with (
-        HostProcess(cwd=REPO_ROOT, env=env, log_path=log_path) as process,
+        Azurite() as azurite,
+        HostProcess(
+            cwd=REPO_ROOT,
+            env={
+                **service_env(azurite, directory / "outbox"),
+                "WEBSITE_AUTH_ENABLED": "false",
+                "PYTHONDONTWRITEBYTECODE": "1",
+            },
+            log_path=log_path,
+        ) as process,
         httpx.Client(base_url=process.base_url, timeout=30, trust_env=False) as client,
     ):
         yield client

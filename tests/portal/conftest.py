@@ -14,11 +14,12 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
+from devhost.azurite import Azurite
 from devhost.dev_auth import COOKIE_NAME, DevPrincipal
 from devhost.process import HostProcess
 from shared.config import load_settings
 from shared.services.container import Services
-from tests.conftest import REPO_ROOT, wait_for
+from tests.conftest import REPO_ROOT, service_env, wait_for
 from tests.support.principals import principal_header
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -52,8 +53,20 @@ def launch_chromium(playwright: Playwright) -> Browser:
 
 
 @pytest.fixture(scope="session")
+def portal_azurite() -> Iterator[Azurite]:
+    with Azurite() as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def app_env(portal_azurite: Azurite, outbox_dir: Path) -> dict[str, str]:
+    """The portal host's settings, on an Azurite of its own: it is the only host working its queues."""
+    return service_env(portal_azurite, outbox_dir)
+
+
+@pytest.fixture(scope="session")
 def portal_host(app_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
-    """A second local host serving the portal and the local sign-in, on the session's Azurite."""
+    """A local host serving the portal and the local sign-in."""
     log_path = tmp_path_factory.mktemp("portal-host") / "host.log"
     env = {**app_env, "PYTHONDONTWRITEBYTECODE": "1"}
     process = HostProcess(
@@ -77,7 +90,7 @@ def portal_api(portal_host: HostProcess) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="session")
 def intake(app_env: dict[str, str]) -> Services:
-    """In-process services on the session's Azurite: the queues leads come in through."""
+    """In-process services on the portal host's Azurite: the queues leads come in through."""
     return Services.build(load_settings(app_env))
 
 
