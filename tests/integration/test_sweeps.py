@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from azure.data.tables import UpdateMode
 
+from devhost.azurite import Azurite
 from shared.adapters.due_index import DueKind, bucket_of
 from shared.adapters.lead_repository import StoredLead, lead_row_key
 from shared.adapters.storage_clients import DUE_TABLE, LEADS_TABLE
@@ -25,10 +28,18 @@ from shared.domain.principal import Principal
 from shared.domain.queues import LEAD_EVENTS_QUEUE
 from shared.services import intake, leads, sweeps, validation
 from shared.services.container import Services
-from tests.conftest import Clock
+from tests.conftest import Clock, service_env
 from tests.support.leads import accept_body, referral, unique_partner
 
 CONTACT_TEXTS = ("Jonas", "Weber", "jonas@northwind.de", "+4930901820")
+
+
+@pytest.fixture(scope="module")
+def app_env(outbox_dir: Path) -> Iterator[dict[str, str]]:
+    """Storage of this module's own: the event dispatcher visits every partner the storage knows,
+    and the session's storage knows every partner of every other test."""
+    with Azurite() as azurite:
+        yield service_env(azurite, outbox_dir)
 
 
 def principal(partner_id: str) -> Principal:
