@@ -61,10 +61,11 @@ format: bootstrap
 	$(VENV)/bin/ruff check --fix .
 
 # The whole suite against real Azurite instances the tests start and stop themselves, in two
-# processes (each with its own Azurite and host; a test file stays in one process).
+# processes (each with its own Azurite and hosts; a test file stays in one process). Files are
+# handed out in the order tests/conftest.py gives them, the longest first.
 PYTEST_WORKERS ?= 2
 test: bootstrap infra-tools lint
-	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 bench: bootstrap
 	for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

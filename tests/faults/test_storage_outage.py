@@ -10,20 +10,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
-from azure.core.exceptions import ResourceNotFoundError
-
 from shared.adapters.storage_clients import LEADS_TABLE
-from shared.domain.queues import (
-    CONTACT_VALIDATION_QUEUE,
-    LEAD_NOTIFICATIONS_QUEUE,
-    MARKETPLACE_LEADS_QUEUE,
-    poison_queue_name,
-)
+from shared.domain.queues import MARKETPLACE_LEADS_QUEUE
 from shared.services import sweeps
 from shared.services.container import Services
 from tests.conftest import wait_for
@@ -36,43 +27,14 @@ from tests.faults.ledger import (
     pipeline_done,
     settled,
 )
+from tests.faults.pipeline import RECIPIENTS, poisoned, set_recipients, timed
 from tests.faults.proxy import Mode
 from tests.support.leads import distinct_customer, marketplace_lead, unique_partner
-from tests.support.principals import principal_header
 
 OUTAGE_SECONDS = 30
 STALE_LEADS = 10
-RECIPIENTS = ("sales@partner.example", "desk@partner.example")
 # A caller must hear back within seconds, not after the SDK's default minute of retries.
 ANSWER_WITHIN_SECONDS = 10
-# A silent link costs each attempt its read timeout: 3 x 10 s and the back-off, with some slack.
-SILENT_ANSWER_WITHIN_SECONDS = 40
-
-
-def set_recipients(api: httpx.Client, partner_id: str) -> None:
-    body = {"recipients": [{"email": address} for address in RECIPIENTS]}
-    response = api.put(
-        "/api/settings/notifications", json=body, headers=principal_header(partner_id=partner_id)
-    )
-    assert response.status_code == 200, response.text
-
-
-def timed(request: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
-    started = time.monotonic()
-    response = request()
-    return response, time.monotonic() - started
-
-
-def poisoned(services: Services) -> dict[str, int]:
-    counts = {}
-    for queue in (MARKETPLACE_LEADS_QUEUE, CONTACT_VALIDATION_QUEUE, LEAD_NOTIFICATIONS_QUEUE):
-        try:
-            counts[queue] = len(
-                services.clients.queue(poison_queue_name(queue)).peek_messages(max_messages=32)
-            )
-        except ResourceNotFoundError:
-            counts[queue] = 0
-    return counts
 
 
 def test_a_30s_outage_during_an_intake_burst_and_a_sweep_loses_nothing_and_does_nothing_twice(
@@ -168,62 +130,3 @@ def test_a_30s_outage_during_an_intake_burst_and_a_sweep_loses_nothing_and_does_
     )
     expired = {lead_id for (lead_id, kind) in transitions if kind == "LeadExpired"}
     assert len(expired) == STALE_LEADS
-
-
-def test_latency_resets_and_a_silent_link_slow_the_pipeline_but_lose_nothing(
-    link: Link,
-    fault_env: dict[str, str],
-    test_host_json: Path,
-    tmp_path: Path,
-    direct: Services,
-    fault_outbox: Path,
-) -> None:
-    events = EventQueue(direct)
-    host = start_host(fault_env, test_host_json, tmp_path / "host.log", storage=link.connection_string)
-    partner = unique_partner("flaky")
-    try:
-        with client(host) as api:
-            set_recipients(api, partner)
-            link.set_latency(0.05)
-            for n in range(30):
-                body = marketplace_lead(partner, **(distinct_customer() | {"company": f"Flaky {n}"}))
-                direct.queues.send_text(MARKETPLACE_LEADS_QUEUE, json.dumps(body))
-            # Every connection reset three times a second apart, for half a second each time.
-            for _ in range(3):
-                time.sleep(1.0)
-                link.set_mode(Mode.RESET)
-                time.sleep(0.5)
-                link.set_mode(Mode.UP)
-            link.set_latency(0)
-            wait_for(lambda: settled(direct, partner, 30, RECIPIENTS), timeout=60)
-
-            # Storage accepts connections and never answers: the health probe gives up at once,
-            # an intake call after its three attempts time out.
-            link.set_mode(Mode.SILENT)
-            health, took = timed(lambda: api.get("/api/health"))
-            assert health.status_code == 503 and took < 5, (health.status_code, took)
-            refused = marketplace_lead(partner, company="Refused while silent")
-            answer, took = timed(lambda: api.post("/api/marketplace/leads", json=refused, timeout=60))
-            assert answer.status_code == 503 and took < SILENT_ANSWER_WITHIN_SECONDS, (
-                answer.status_code,
-                took,
-            )
-            link.set_mode(Mode.UP)
-            wait_for(lambda: api.get("/api/health").status_code == 200, timeout=10)
-            assert api.post("/api/marketplace/leads", json=refused).status_code == 202
-            wait_for(lambda: settled(direct, partner, 31, RECIPIENTS), timeout=60)
-    finally:
-        host.stop()
-    finish_abandoned_claims(direct, partner)
-    sweeps.dispatch_pending_events(direct, grace=timedelta(0))
-
-    assert poisoned(direct) == dict.fromkeys(poisoned(direct), 0)
-    assert_each_lead_once(
-        direct,
-        partner,
-        count=31,
-        recipients=RECIPIENTS,
-        outbox=fault_outbox,
-        events=events,
-        host_logs=[host.log_text()],
-    )
