@@ -9,9 +9,6 @@ in process, so the list and the export always agree.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -60,6 +57,7 @@ from shared.domain.lead_index import (
     search_words,
     word_of_key,
 )
+from shared.domain.page_tokens import decode_token_body, encode_token_body
 
 DEFAULT_TOP = 50
 MAX_TOP = 500
@@ -563,9 +561,9 @@ def after_lead(lead_id: str) -> Position:
 
 
 def encode_continuation(position: Position) -> str:
-    body = {"v": 2, "o": position.order.value, "k": position.row_key, "i": position.inclusive}
-    raw = json.dumps(body, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_token_body(
+        {"v": 2, "o": position.order.value, "k": position.row_key, "i": position.inclusive}
+    )
 
 
 def _position(body: object) -> Position | None:
@@ -588,11 +586,5 @@ def decode_continuation(token: str | None) -> tuple[Position | None, list[FieldE
     if token is None:
         return None, []
     bad = [FieldError("continuationToken", "is not a continuation token issued by this service")]
-    if len(token) > MAX_TOKEN_LENGTH:
-        return None, bad
-    try:
-        body = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
-        return None, bad
-    position = _position(body)
+    position = _position(decode_token_body(token, MAX_TOKEN_LENGTH))
     return (position, []) if position is not None else (None, bad)
