@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,13 @@ def service_env(azurite: Azurite, outbox: Path) -> dict[str, str]:
         "PORTAL_BASE_URL": "http://127.0.0.1:7071",
         **DEFAULT_SCHEDULES,
     }
+
+
+@contextmanager
+def storage_of_its_own(outbox: Path) -> Iterator[dict[str, str]]:
+    """The service's settings on an Azurite started for the caller and stopped after it."""
+    with Azurite() as azurite:
+        yield service_env(azurite, outbox)
 
 
 @pytest.fixture(scope="session")

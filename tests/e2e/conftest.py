@@ -9,21 +9,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devhost.azurite import Azurite
 from devhost.process import HostProcess
-from tests.conftest import REPO_ROOT, service_env
+from tests.conftest import REPO_ROOT, storage_of_its_own
 
 
 @pytest.fixture(scope="session")
-def host_azurite() -> Iterator[Azurite]:
-    with Azurite() as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="session")
-def app_env(host_azurite: Azurite, outbox_dir: Path) -> dict[str, str]:
+def app_env(outbox_dir: Path) -> Iterator[dict[str, str]]:
     """The host's settings; the in-process services of these tests share its storage and outbox."""
-    return service_env(host_azurite, outbox_dir)
+    with storage_of_its_own(outbox_dir) as env:
+        yield env
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devhost.azurite import Azurite
 from devhost.partner_center import register_webhook, seed_demo_referrals
 from devhost.process import HostProcess
 from shared.adapters.partner_center import RefreshTokenProvider
-from tests.conftest import REPO_ROOT, service_env, wait_for
+from tests.conftest import REPO_ROOT, storage_of_its_own, wait_for
 from tests.support.leads import unique_partner
 from tests.support.partner_center_stub import REFERRAL_EVENTS, PartnerCenterStub, make_referral
 
@@ -45,11 +44,11 @@ def pc_host(stub: PartnerCenterStub, tmp_path_factory: pytest.TempPathFactory) -
     configured, and would fail the fetches this host's timer queues."""
     directory: Path = tmp_path_factory.mktemp("pchost")
     with (
-        Azurite() as azurite,
+        storage_of_its_own(directory / "outbox") as storage,
         HostProcess(
             cwd=REPO_ROOT,
             env={
-                **service_env(azurite, directory / "outbox"),
+                **storage,
                 **stub.settings(PARTNER),
                 "PYTHONDONTWRITEBYTECODE": "1",
             },

@@ -15,9 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devhost.azurite import Azurite
 from devhost.process import HostProcess
-from tests.conftest import REPO_ROOT, service_env
+from tests.conftest import REPO_ROOT, storage_of_its_own
 from tests.support.leads import unique_partner
 from tests.support.principals import principal_header
 
@@ -41,11 +40,11 @@ def signed_out_app(
     directory: Path = tmp_path_factory.mktemp("host-without-sign-in")
     log_path = directory / "host.log"
     with (
-        Azurite() as azurite,
+        storage_of_its_own(directory / "outbox") as storage,
         HostProcess(
             cwd=REPO_ROOT,
             env={
-                **service_env(azurite, directory / "outbox"),
+                **storage,
                 "WEBSITE_AUTH_ENABLED": "false",
                 "PYTHONDONTWRITEBYTECODE": "1",
             },

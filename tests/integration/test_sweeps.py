@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from azure.data.tables import UpdateMode
 
-from devhost.azurite import Azurite
 from shared.adapters.due_index import DueKind, bucket_of
 from shared.adapters.lead_repository import StoredLead, lead_row_key
 from shared.adapters.storage_clients import DUE_TABLE, LEADS_TABLE
@@ -28,7 +27,7 @@ from shared.domain.principal import Principal
 from shared.domain.queues import LEAD_EVENTS_QUEUE
 from shared.services import intake, leads, sweeps, validation
 from shared.services.container import Services
-from tests.conftest import Clock, service_env
+from tests.conftest import Clock, storage_of_its_own
 from tests.support.leads import accept_body, referral, unique_partner
 
 CONTACT_TEXTS = ("Jonas", "Weber", "jonas@northwind.de", "+4930901820")
@@ -38,8 +37,8 @@ CONTACT_TEXTS = ("Jonas", "Weber", "jonas@northwind.de", "+4930901820")
 def app_env(outbox_dir: Path) -> Iterator[dict[str, str]]:
     """Storage of this module's own: the event dispatcher visits every partner the storage knows,
     and the session's storage knows every partner of every other test."""
-    with Azurite() as azurite:
-        yield service_env(azurite, outbox_dir)
+    with storage_of_its_own(outbox_dir) as env:
+        yield env
 
 
 def principal(partner_id: str) -> Principal:

@@ -14,12 +14,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from devhost.azurite import Azurite
 from devhost.dev_auth import COOKIE_NAME, DevPrincipal
 from devhost.process import HostProcess
 from shared.config import load_settings
 from shared.services.container import Services
-from tests.conftest import REPO_ROOT, service_env, wait_for
+from tests.conftest import REPO_ROOT, storage_of_its_own, wait_for
 from tests.support.principals import principal_header
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,15 +52,10 @@ def launch_chromium(playwright: Playwright) -> Browser:
 
 
 @pytest.fixture(scope="session")
-def portal_azurite() -> Iterator[Azurite]:
-    with Azurite() as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="session")
-def app_env(portal_azurite: Azurite, outbox_dir: Path) -> dict[str, str]:
+def app_env(outbox_dir: Path) -> Iterator[dict[str, str]]:
     """The portal host's settings, on an Azurite of its own: it is the only host working its queues."""
-    return service_env(portal_azurite, outbox_dir)
+    with storage_of_its_own(outbox_dir) as env:
+        yield env
 
 
 @pytest.fixture(scope="session")
