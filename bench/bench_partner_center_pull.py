@@ -25,14 +25,10 @@ import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from azure.data.tables import TableServiceClient
-from azure.storage.queue import QueueClient, TextBase64DecodePolicy
-from common import CountingPolicy, azurite_stack, print_table
+from common import CountingPolicy, CountingStorageClients, azurite_stack, print_table
 
-from shared.adapters.azure_limits import LimitedTextBase64EncodePolicy
-from shared.adapters.storage_clients import LEADS_TABLE, StorageClients
+from shared.adapters.storage_clients import LEADS_TABLE
 from shared.config import load_settings
 from shared.domain.partner_center import referral_key
 from shared.services import partner_center_sync
@@ -41,34 +37,6 @@ from tests.support.partner_center_stub import PartnerCenterStub, stub_referrals
 
 PARTNER = "bench-partner"
 PROGRESS_SECONDS = 30
-
-
-class CountedProductClients(StorageClients):
-    """The product's storage clients (pool, timeouts, retries) with every request counted."""
-
-    def __init__(self, storage: Any, policy: CountingPolicy) -> None:
-        super().__init__(storage)
-        self.policy = policy
-
-    def table_service(self) -> TableServiceClient:
-        assert self._storage.connection_string
-        return TableServiceClient.from_connection_string(
-            self._storage.connection_string,
-            transport=self._transport(),
-            raw_request_hook=self.policy,
-            **self._table_retry(),
-        )
-
-    def _new_queue_client(self, name: str) -> QueueClient:
-        assert self._storage.connection_string
-        return QueueClient.from_connection_string(
-            self._storage.connection_string,
-            name,
-            message_encode_policy=LimitedTextBase64EncodePolicy(),
-            message_decode_policy=TextBase64DecodePolicy(),
-            raw_request_hook=self.policy,
-            **self._queue_retry(),
-        )
 
 
 def report_progress(
@@ -165,7 +133,7 @@ def main() -> None:
         policy = CountingPolicy()
         base = stack.services()
         settings = load_settings({**stack.env, **stub.settings(PARTNER)})
-        services = stack.services(CountedProductClients(base.settings.storage, policy))
+        services = stack.services(CountingStorageClients(base.settings.storage, policy))
         services = dataclasses.replace(services, settings=settings)
         rows: list[tuple[object, ...]] = []
         first_counts, first_handled = run("first sync", services, policy, stub, rows)
