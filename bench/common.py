@@ -112,7 +112,8 @@ class CountingPolicy:
 
 
 class CountingStorageClients(StorageClients):
-    """StorageClients whose table and queue clients count their requests."""
+    """StorageClients whose table and queue clients count their requests; otherwise the product's
+    (its connection pool, timeouts and retries: a retried request is counted too)."""
 
     def __init__(self, storage: Any, policy: CountingPolicy) -> None:
         super().__init__(storage)
@@ -121,7 +122,10 @@ class CountingStorageClients(StorageClients):
     def table_service(self) -> TableServiceClient:
         assert self._storage.connection_string
         return TableServiceClient.from_connection_string(
-            self._storage.connection_string, raw_request_hook=self.policy
+            self._storage.connection_string,
+            transport=self._transport(),
+            raw_request_hook=self.policy,
+            **self._table_retry(),
         )
 
     def _new_queue_client(self, name: str) -> QueueClient:
@@ -132,6 +136,7 @@ class CountingStorageClients(StorageClients):
             message_encode_policy=TextBase64EncodePolicy(),
             message_decode_policy=TextBase64DecodePolicy(),
             raw_request_hook=self.policy,
+            **self._queue_retry(),
         )
 
 

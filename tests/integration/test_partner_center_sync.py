@@ -7,9 +7,14 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
+from azure.data.tables import TableClient
 
+from devhost.azurite import Azurite
+from shared.adapters.lead_repository import LeadRepository
+from shared.adapters.storage_clients import LEADS_TABLE
 from shared.config import load_settings
 from shared.domain import lifecycle
 from shared.domain.enums import HistoryAction, Qualification, SyncState
@@ -101,6 +106,27 @@ def test_incremental_sync_asks_from_the_watermark_and_touches_only_what_changed(
     assert changed.lead.customer_need == "Now 60 servers."
     assert history_actions(synced, partner, changed.lead.id)[-1] is HistoryAction.PARTNER_CENTER_UPDATED
     assert stored_lead(synced, partner, "ref-new").lead.customer.company == "Contoso Pharma"
+
+
+def test_a_page_of_referrals_is_looked_up_by_key_together_not_one_read_each(
+    synced: Services, partner_center: PartnerCenterStub, partner: str, clock: Clock, azurite: Azurite
+) -> None:
+    list(stub_referrals(partner_center, 20))
+    partner_center_sync.pull(synced)
+    clock.advance(minutes=1)
+    for index in range(20):
+        partner_center.update(f"ref-{index:06d}", lambda r: r["details"].update(notes="Now 60 servers."))
+    urls: list[str] = []
+    table = TableClient.from_connection_string(
+        azurite.connection_string,
+        LEADS_TABLE,
+        raw_request_hook=lambda request: urls.append(unquote(request.http_request.url)),
+    )
+    report = partner_center_sync.pull(dataclasses.replace(synced, leads=LeadRepository(table)))
+    assert (report.listed, report.updated) == (20, 20)
+    # 20 keys, 14 to a query: two requests for the page, where each referral used to read its own.
+    assert len([url for url in urls if f"key|{referral_key('ref-')}" in url]) == 2
+    assert stored_lead(synced, partner, "ref-000019").lead.customer_need == "Now 60 servers."
 
 
 def test_merge_keeps_what_changed_here_and_takes_what_partner_center_changed(

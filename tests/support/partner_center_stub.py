@@ -420,10 +420,10 @@ class PartnerCenterStub:
             # The stub's OData subset is what the sync may use: anything else is a test failure.
             self.mismatches.append(f"OData outside the stub's subset: {error}")
             return 400, {}, {"code": "BadRequest", "description": str(error)}
-        matching = [copy.deepcopy(r) for r in self.referrals.values() if keep(r)]
+        matching = [r for r in self.referrals.values() if keep(r)]
         for name, descending in reversed(order):
             matching.sort(key=lambda r, n=name: (r.get(n) is None, r.get(n) or ""), reverse=descending)
-        page = matching[skip : skip + top]
+        page = [copy.deepcopy(r) for r in matching[skip : skip + top]]  # only the page leaves the lock
         answer: dict[str, Any] = {"@odata.context": f"{self.url}{API_PREFIX}/$metadata", "value": page}
         if skip + top < len(matching):
             following = {k: v[-1] for k, v in query.items() if k != "$skip"}
@@ -588,7 +588,8 @@ class _Handler(BaseHTTPRequestHandler):
 def stub_referrals(
     stub: PartnerCenterStub, count: int, start: datetime | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Seed `count` referrals, alternating marketing- and sales-qualified."""
+    """Seed `count` referrals of as many customers (each its own email, phone and company),
+    alternating marketing- and sales-qualified."""
     for index in range(count):
         qualification = "SalesQualified" if index % 2 else "MarketingQualified"
         yield stub.add(
@@ -597,6 +598,7 @@ def stub_referrals(
                 qualification=qualification,
                 company=f"Customer {index:06d}",
                 email=f"buyer{index}@customer{index}.example.org",
+                phone=f"+49 30 {90_000_000 + index}",
                 created=start,
             )
         )
