@@ -2,11 +2,13 @@
 
 Run: .venv/bin/python bench/bench_related.py [--sizes 1000,20000] [--requests 50]
 
-For each size, one partner holds that many leads of distinct customers (seeded with batched
-transactions: each lead's entity and its email key's `cust|<key>|<leadId>` index row, as the
-repository writes them), plus one customer with four leads stored through the repository itself. Then
-`leads.related_leads` for one of those four is counted (requests on the wire, through the SDK's
-request hook) and timed. Target: the same number of requests at every size (the lookup reads the
+All sizes on one Azurite: for each, one partner holds that many leads of distinct customers (seeded
+with batched transactions: each lead's entity and its email key's `cust|<key>|<leadId>` index row, as
+the repository writes them), plus one customer with four leads stored through the repository itself.
+Then, in rounds interleaving the sizes (so the shared machine's drift hits them alike),
+`leads.related_leads` for one of those four is counted (requests on the wire through the SDK's
+request hook, rows in the answers through its response hook), checked (the customer's other three
+leads, no other) and timed. Target: the same number of requests at every size (the lookup reads the
 lead, its at most three keys' index rows and the related leads by id, never a scan).
 """
 
