@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 from azure.core.exceptions import ServiceResponseError
-from azure.data.tables import EdmType, EntityProperty
+from azure.data.tables import EdmType, EntityProperty, TableClient
 from common import (
     SEED_ATTEMPTS,
     CountingPolicy,
@@ -112,6 +112,7 @@ def make_lead(partner: str, today: datetime, index: int, count: int, rng: random
 
 
 BATCH_OPERATIONS = 100  # Azurite refuses a transaction of more than 100 operations
+SEED_READ_TIMEOUT = 600  # seconds
 
 
 def submit(table: Any, rows: list[dict[str, Any]], label: str) -> None:
@@ -164,7 +165,13 @@ def seed(stack: Stack, partner: str, count: int, today: datetime, prefix: str) -
     already in the partition, see docs/PERFORMANCE.md)."""
     rng = random.Random(count)
     leads = [make_lead(partner, today, index, count, rng) for index in range(count)]
-    table = stack.services().clients.table("Leads")
+    # The emulator takes longer per write the more rows the partition holds (over 10 s for a batch
+    # past 15,000 on a busy machine): a batch resent after the service's 10 s timeout only queues
+    # behind the first, so the seeding waits as long as it takes.
+    stack.services().clients.table("Leads")  # creates the table
+    table = TableClient.from_connection_string(
+        stack.azurite.connection_string, "Leads", read_timeout=SEED_READ_TIMEOUT
+    )
     rows = insights_rows(partner, leads, prefix)
     submit(table, [lead_entity(lead) for lead in leads], f"{partner} leads")
     submit(table, rows, f"{partner} insights rows")
