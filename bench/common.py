@@ -252,3 +252,103 @@ def seed_leads(table: Any, count: int, make_lead: Callable[[int], Any], *, threa
         columns = {column: EntityProperty(amount, EdmType.INT64) for column, amount in amounts.items()}
         table.upsert_entity({"PartitionKey": partner_id, "RowKey": f"{key}|0", **columns})
     return time.perf_counter() - started
+
+
+def seed_created_leads(
+    table: Any,
+    partner_id: str,
+    count: int,
+    make_lead: Callable[[int], Any],
+    *,
+    threads: int = 3,
+    progress: int = 2000,
+) -> float:
+    """Store `make_lead(0..count-1)` (leads of one new partner) with exactly the rows
+    `LeadRepository.create` would have written for them; returns the seconds taken.
+
+    Per lead: its idempotency key row (`key|bench:<id>`), the lead, its first history entry and
+    `LeadCreated` outbox event (`lifecycle.created`), and every contributor's index rows. Several
+    leads go in one entity-group transaction of at most 100 operations (a lead's rows are never
+    split), instead of one `create` each: `create` reads the tally shards it adds to first, which
+    makes it one lead per round trip and a few leads a second on the emulator. The tallies (tab
+    counters, insights figures, ...) are summed here over every seeded lead and written once at
+    the end as each tally's shard 0 (Int64 columns), as the recount leaves them. So the partner
+    must be new (its rows are created, so a second seed into it fails). A batch whose answer a
+    loaded Azurite dropped is sent again, and one that then finds its rows there had landed. Leads
+    are built in the worker threads, so a large seed holds only a few batches in memory.
+    """
+    from collections import defaultdict
+    from concurrent.futures import ThreadPoolExecutor
+
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+    from azure.data.tables import TableTransactionError
+
+    from shared.adapters.lead_repository import _change_operations, _stored_amount, lead_entity
+    from shared.domain import lead_rows, lifecycle
+    from shared.domain.derived_rows import derived_change
+
+    started = time.perf_counter()
+    lock = threading.Lock()
+    tallies: dict[str, dict[str, int | float]] = defaultdict(lambda: defaultdict(int))
+    stored = 0
+
+    def submit(batch: list[Any]) -> None:
+        for attempt in range(SEED_ATTEMPTS):
+            try:
+                table.submit_transaction(batch)
+                return
+            except TableTransactionError as error:
+                # Sent again after a lost answer: the first send landed (a transaction is atomic).
+                if attempt == 0 or getattr(error, "status_code", None) != 409:
+                    raise
+                return
+            except (ServiceResponseError, ServiceRequestError):
+                if attempt == SEED_ATTEMPTS - 1:
+                    raise
+                time.sleep(1.0)
+
+    def rows_of(lead: Any) -> list[Any]:
+        assert lead.partner_id == partner_id, "one partner per seed: a transaction holds one partition"
+        change = lifecycle.created(lead)
+        lead = change.lead
+        derived = derived_change(None, lead, lead_rows.CONTRIBUTORS)
+        key = {"PartitionKey": partner_id, "RowKey": f"key|bench:{lead.id}", "LeadId": lead.id}
+        rows = [key, lead_entity(lead), *(entity for _, entity in _change_operations(change))]
+        rows += [{"PartitionKey": partner_id, "RowKey": row.row_key, **row.columns} for row in derived.put]
+        with lock:
+            for tally in derived.tallies:
+                for column, amount in tally.amounts.items():
+                    tallies[tally.key][column] += amount
+        # Creates, as `create` sends them; the emulator looks an upsert's row up twice, a create's once.
+        return [("create", row) for row in rows]
+
+    def store(first: int) -> None:
+        nonlocal stored
+        batch: list[Any] = []
+        last = min(first + 100, count)
+        for n in range(first, last):
+            operations = rows_of(make_lead(n))
+            if len(batch) + len(operations) > SEED_BATCH_ROWS:
+                submit(batch)
+                batch = []
+            batch += operations
+        if batch:
+            submit(batch)
+        with lock:
+            before, stored = stored, stored + last - first
+            if stored // progress > before // progress:
+                print(f"  {partner_id}: {stored} leads in {time.perf_counter() - started:.0f} s", flush=True)
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(store, range(0, count, 100)))
+    shards = [
+        {
+            "PartitionKey": partner_id,
+            "RowKey": f"{key}|0",
+            **{column: _stored_amount(amount) for column, amount in sorted(amounts.items())},
+        }
+        for key, amounts in sorted(tallies.items())
+    ]
+    for start in range(0, len(shards), SEED_BATCH_ROWS):
+        submit([("create", row) for row in shards[start : start + SEED_BATCH_ROWS]])
+    return time.perf_counter() - started
