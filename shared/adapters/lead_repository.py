@@ -19,7 +19,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -859,21 +859,31 @@ class LeadRepository:
                 yield Qualification(row["Qualification"]), Stage(row["Stage"])
 
     def rewrite_tallies(
-        self, partner_id: str, snapshot: dict[str, TableEntity], sums: dict[str, dict[str, int]]
+        self,
+        partner_id: str,
+        snapshot: dict[str, TableEntity],
+        sums: dict[str, dict[str, int]],
+        shards: Mapping[str, int],
     ) -> None:
-        """Replace the shard rows of the tallies in `sums` and of every row in `snapshot`: each
-        tally's sums in its shard 0, zeros in its other shards, each write conditional on the row
-        as the snapshot read it (or on its absence). Raises ConcurrentUpdate when any of them
-        changed since: a lead or favorite change landed, so the sums are stale."""
+        """Replace the shard rows of the tallies in `sums` and `shards` and of every row in
+        `snapshot`: each tally's sums in its shard 0, zeros in its other shards, each write
+        conditional on the row as the snapshot read it (or on its absence). Raises
+        ConcurrentUpdate when any of them changed since: a lead or favorite change landed, so the
+        sums are stale.
+
+        Every one of a tally's `shards` rows is written, also those the snapshot did not hold: a
+        lead stored after the snapshot may have created one, and left in place its one would be
+        counted twice, there and in the sums."""
         operations: list[Any] = []
         written: set[str] = set()
-        for key, amounts in sorted(sums.items()):
-            written.add(f"{key}|0")
-            operations.append(self._replace_shard(partner_id, f"{key}|0", amounts, snapshot))
-        for row_key, row in sorted(snapshot.items()):
-            if row_key not in written:
-                zeros = {column: 0 for column in row if column not in ("PartitionKey", "RowKey")}
-                operations.append(self._replace_shard(partner_id, row_key, zeros, snapshot))
+        for key in sorted(set(sums) | set(shards)):
+            for shard in range(shards.get(key, 1)):
+                row_key = f"{key}|{shard}"
+                written.add(row_key)
+                amounts = sums.get(key, {}) if shard == 0 else {}
+                operations.append(self._replace_shard(partner_id, row_key, amounts, snapshot))
+        for row_key in sorted(set(snapshot) - written):
+            operations.append(self._replace_shard(partner_id, row_key, {}, snapshot))
         for start in range(0, len(operations), MAX_BATCH_OPERATIONS):
             try:
                 self._table.submit_transaction(operations[start : start + MAX_BATCH_OPERATIONS])

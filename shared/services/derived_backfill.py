@@ -148,7 +148,8 @@ def recount(services: Services, partner_id: str) -> RecountResult:
         for user_key, count in services.leads.favorites_by_user(partner_id).items():
             sums[lead_counters.favorites_counter_key(user_key)] = {lead_counters.TOTAL: count}
         try:
-            services.leads.rewrite_tallies(partner_id, snapshot, sums)
+            shards = dict.fromkeys(lead_counters.LEAD_COUNTER_KEYS, lead_counters.SHARDS)
+            services.leads.rewrite_tallies(partner_id, snapshot, sums, shards)
         except ConcurrentUpdate:
             if attempt == RECOUNT_ATTEMPTS:
                 raise
