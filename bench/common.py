@@ -93,8 +93,8 @@ class CountingPolicy:
             kind = "table batch"
         elif resource == "messages":
             kind = "queue messages"
-        elif "(" in resource:
-            kind = "table entity"
+        elif "(" in resource and not resource.endswith("()"):
+            kind = "table entity"  # `Leads(PartitionKey=..,RowKey=..)`; `Leads()` is a query
         elif "/messages/" in path:
             kind = "queue message"
         else:

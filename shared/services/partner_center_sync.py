@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -78,18 +78,13 @@ def _referral_id(referral: dict[str, Any]) -> str:
     return str(referral.get("id") or "")
 
 
-def sync_referral(services: Services, referral: dict[str, Any]) -> SyncResult:
-    """Store one referral as a lead, or merge a new version of it into its lead."""
-    pc = services.settings.partner_center
-    assert pc is not None, "the sync runs only with PARTNER_CENTER_API_URL set"
-    return _sync(services, referral, lambda key: services.leads.lead_id_for_key(pc.partner_id, key))
-
-
-def _sync(
-    services: Services, referral: dict[str, Any], lead_id_of: Callable[[str], str | None]
+def sync_referral(
+    services: Services, referral: dict[str, Any], known_leads: Mapping[str, str] | None = None
 ) -> SyncResult:
-    """`sync_referral`, with the referral's lead found by `lead_id_of(key)`: a read of its own, or
-    a page's look-up made beforehand (a lead stored since is found by the create, as a duplicate)."""
+    """Store one referral as a lead, or merge a new version of it into its lead.
+
+    `known_leads` is a page's look-up made beforehand (lead id by idempotency key); without it the
+    referral's key is read. A lead stored since the look-up is found by the create, as a duplicate."""
     pc = services.settings.partner_center
     assert pc is not None, "the sync runs only with PARTNER_CENTER_API_URL set"
     referral_id = _referral_id(referral)
@@ -100,7 +95,11 @@ def _sync(
         log.warning("referral %s cannot become a lead: %s", referral_id[:200], error)
         return SyncResult("skipped", None)
     etag = referral.get("eTag") if isinstance(referral.get("eTag"), str) else None
-    lead_id = lead_id_of(referral_key(referral_id))
+    key = referral_key(referral_id)
+    if known_leads is None:
+        lead_id = services.leads.lead_id_for_key(pc.partner_id, key)
+    else:
+        lead_id = known_leads.get(key)
     if lead_id is None:
         linked = replace(new_lead, partner_center=new_link(referral_id, etag, new_lead, services.clock()))
         result = intake.store_new_lead(services, linked)
@@ -131,7 +130,7 @@ def _store_page(services: Services, page: list[dict[str, Any]], report: PullRepo
         pc.partner_id, [referral_key(_referral_id(referral)) for referral in page]
     )
     with ThreadPoolExecutor(max_workers=PULL_WORKERS, thread_name_prefix="pc-pull") as pool:
-        futures = [pool.submit(_sync, services, referral, known.get) for referral in page]
+        futures = [pool.submit(sync_referral, services, referral, known) for referral in page]
     failure: BaseException | None = None
     for referral, future in zip(page, futures, strict=True):
         error = future.exception()
